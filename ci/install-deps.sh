@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of softcert from Debian's packages.
+# Idempotent: packages already present are left alone, and apt-get runs only when one is missing.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  libgtest-dev libgmock-dev librapidcheck-dev
+  libboost-dev libmpfr-dev libgmp-dev libmpfi-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev
+  clang-14 libclang-rt-14-dev
+  python3 python3-mpmath
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
