@@ -1,0 +1,402 @@
+// Exact values of the softmax family (oracle.hpp), decided by the Ziv loop of multiprecision.hpp.
+//
+// Every row is first split into its special-value case (DESIGN.md §2, strict profile) and, for the
+// regular case, the EXACT shifts d_i = z_i - max z of its finite entries. Only then does
+// interval arithmetic start: e_i = exp(d_i [/ t]), S = Σ e_i, and each output is one formula of
+// those enclosures. The formulas are chosen so that a rational result is computed from points
+// (ties give d_i = 0 exactly, so e_i = 1 exactly): such a result may sit exactly on a rounding
+// midpoint, and only a point enclosure decides it. Transcendental results are never midpoints.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
+#include "multiprecision.hpp"
+#include "softcert/oracle.hpp"
+
+namespace softcert::oracle {
+namespace {
+
+using mp::Interval;
+using mp::Real;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <typename T>
+using Outputs = std::vector<std::optional<Exact<T>>>;
+
+// A row of logits with its special values resolved.
+struct Row {
+  enum class Case { nan, pos_inf, all_neg_inf, regular } kind = Case::regular;
+  std::size_t pos_inf = 0;        // number of +inf entries (Case::pos_inf)
+  std::vector<bool> neg_inf;      // entry i is -inf (contributes exactly 0)
+  std::vector<bool> is_pos_inf;   // entry i is +inf
+  Real max;                       // max z (Case::regular)
+  std::vector<Real> shift;        // z_i - max z, exact (finite entries; unset otherwise)
+  std::size_t argmax = 0;         // first index of the max (Case::regular)
+};
+
+template <typename T>
+Row classify(std::span<const T> z) {
+  Row row;
+  const std::size_t n = z.size();
+  row.neg_inf.assign(n, false);
+  row.is_pos_inf.assign(n, false);
+  std::size_t neg = 0;
+  bool nan = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(z[i])) nan = true;
+    else if (z[i] == std::numeric_limits<T>::infinity()) row.is_pos_inf[i] = true, ++row.pos_inf;
+    else if (z[i] == -std::numeric_limits<T>::infinity()) row.neg_inf[i] = true, ++neg;
+  }
+  if (nan) row.kind = Row::Case::nan;
+  else if (row.pos_inf > 0) row.kind = Row::Case::pos_inf;
+  else if (neg == n) row.kind = Row::Case::all_neg_inf;
+  if (row.kind != Row::Case::regular) return row;
+
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!row.neg_inf[i] && (row.neg_inf[row.argmax] || z[i] > z[row.argmax])) row.argmax = i;
+  }
+  row.max = mp::exact(z[row.argmax]);
+  row.shift.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!row.neg_inf[i]) row.shift[i] = mp::exact_difference(mp::exact(z[i]), row.max);
+  }
+  return row;
+}
+
+// The enclosures shared by the softmax family at one working precision: the scaled shifts
+// a_i = d_i / t (t = 1: the exact shift itself), e_i = exp(a_i) (exactly 0 for -inf entries),
+// and S = Σ e_i.
+struct Terms {
+  std::vector<Interval> scaled;
+  std::vector<Interval> e;
+  Interval sum;
+};
+
+Terms terms(const Row& row, unsigned bits, const std::optional<Real>& t) {
+  const std::size_t n = row.neg_inf.size();
+  Terms out;
+  out.scaled.resize(n);
+  out.e.resize(n);
+  out.sum = mp::enclose(0.0, bits);
+  const std::optional<Interval> divisor =
+      t ? std::optional<Interval>(mp::enclose(*t, bits)) : std::nullopt;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (row.neg_inf[i]) {
+      out.e[i] = mp::enclose(0.0, bits);
+      continue;
+    }
+    out.scaled[i] = mp::enclose(row.shift[i], bits);
+    if (divisor) out.scaled[i] /= *divisor;
+    out.e[i] = exp(out.scaled[i]);
+    out.sum += out.e[i];
+  }
+  return out;
+}
+
+// Σ_{j != skip} e_j: S without one term, summed apart so that 1 - p_skip has no cancellation.
+Interval sum_except(const Terms& terms, std::size_t skip, unsigned bits) {
+  Interval s = mp::enclose(0.0, bits);
+  for (std::size_t j = 0; j < terms.e.size(); ++j) {
+    if (j != skip) s += terms.e[j];
+  }
+  return s;
+}
+
+template <typename T>
+Outputs<T> unknown(std::size_t n) {
+  return Outputs<T>(n);
+}
+
+template <typename T>
+std::vector<Exact<T>> filled(std::size_t n, T value) {
+  return std::vector<Exact<T>>(n, mp::known<T>(value));
+}
+
+// softmax of a classified row, optionally of z / t.
+template <typename T>
+std::vector<Exact<T>> softmax_of(const Row& row, const std::optional<Real>& t) {
+  const std::size_t n = row.neg_inf.size();
+  switch (row.kind) {
+    case Row::Case::nan: return filled<T>(n, T(kNaN));
+    case Row::Case::all_neg_inf: return filled<T>(n, T(0));
+    case Row::Case::pos_inf: {
+      // 1/k on the +inf entries: decided like any other value (1/3 is not representable).
+      const Real k = mp::exact(static_cast<double>(row.pos_inf));
+      Outputs<T> out(n);
+      for (std::size_t i = 0; i < n; ++i) if (!row.is_pos_inf[i]) out[i] = mp::known<T>(T(0));
+      return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
+        Interval share = mp::enclose(1.0, bits) / mp::enclose(k, bits);
+        return std::vector<Interval>(n, share);
+      });
+    }
+    case Row::Case::regular: break;
+  }
+  Outputs<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) if (row.neg_inf[i]) out[i] = mp::known<T>(T(0));
+  return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
+    const Terms tm = terms(row, bits, t);
+    std::vector<Interval> p(n);
+    for (std::size_t i = 0; i < n; ++i) if (!row.neg_inf[i]) p[i] = tm.e[i] / tm.sum;
+    return p;
+  });
+}
+
+template <typename T>
+Row classify_span(std::span<const T> z) {
+  if (z.empty()) throw std::invalid_argument("oracle: a row needs n >= 1");
+  return classify(z);
+}
+
+}  // namespace
+
+template <typename T>
+std::vector<Exact<T>> softmax(std::span<const T> z) {
+  return softmax_of<T>(classify_span(z), std::nullopt);
+}
+
+template <typename T>
+std::vector<Exact<T>> softmax_temperature(std::span<const T> z, T t) {
+  if (!(t > 0) || !std::isfinite(t)) throw std::invalid_argument("oracle: temperature must be finite and > 0");
+  return softmax_of<T>(classify_span(z), mp::exact(t));
+}
+
+template <typename T>
+std::vector<Exact<T>> log_softmax(std::span<const T> z) {
+  const Row row = classify_span(z);
+  const std::size_t n = z.size();
+  switch (row.kind) {
+    case Row::Case::nan: return filled<T>(n, T(kNaN));
+    case Row::Case::all_neg_inf: return filled<T>(n, T(-kInf));
+    case Row::Case::pos_inf: {
+      const Real k = mp::exact(static_cast<double>(row.pos_inf));
+      Outputs<T> out(n);
+      for (std::size_t i = 0; i < n; ++i) if (!row.is_pos_inf[i]) out[i] = mp::known<T>(T(-kInf));
+      return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
+        return std::vector<Interval>(n, -log(mp::enclose(k, bits)));
+      });
+    }
+    case Row::Case::regular: break;
+  }
+  Outputs<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) if (row.neg_inf[i]) out[i] = mp::known<T>(T(-kInf));
+  return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
+    const Terms tm = terms(row, bits, std::nullopt);
+    // log S = log1p(S - 1) with S - 1 = Σ_{j != argmax} e_j: tight where log S is tiny.
+    const Interval log_sum = log1p(sum_except(tm, row.argmax, bits));
+    std::vector<Interval> y(n);
+    for (std::size_t i = 0; i < n; ++i) if (!row.neg_inf[i]) y[i] = tm.scaled[i] - log_sum;
+    return y;
+  });
+}
+
+template <typename T>
+Exact<T> logsumexp(std::span<const T> z) {
+  const Row row = classify_span(z);
+  switch (row.kind) {
+    case Row::Case::nan: return mp::known<T>(T(kNaN));
+    case Row::Case::all_neg_inf: return mp::known<T>(T(-kInf));
+    case Row::Case::pos_inf: return mp::known<T>(T(kInf));
+    case Row::Case::regular: break;
+  }
+  return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
+    const Terms tm = terms(row, bits, std::nullopt);
+    return std::vector<Interval>{mp::enclose(row.max, bits) + log1p(sum_except(tm, row.argmax, bits))};
+  })[0];
+}
+
+template <typename T>
+Exact<T> sigmoid(T x) {
+  if (std::isnan(x)) return mp::known<T>(T(kNaN));
+  if (std::isinf(x)) return mp::known<T>(x > 0 ? T(1) : T(0));
+  const Real minus_x = mp::exact(-x);
+  return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
+    const Interval one = mp::enclose(1.0, bits);
+    return std::vector<Interval>{one / (one + exp(mp::enclose(minus_x, bits)))};
+  })[0];
+}
+
+template <typename T>
+Exact<T> cross_entropy(std::span<const T> z, std::size_t label) {
+  const Row row = classify_span(z);
+  if (label >= z.size()) throw std::invalid_argument("oracle: label outside [0, n)");
+  switch (row.kind) {
+    case Row::Case::nan: return mp::known<T>(T(kNaN));
+    case Row::Case::all_neg_inf: return mp::known<T>(T(kInf));
+    case Row::Case::pos_inf: {
+      if (!row.is_pos_inf[label]) return mp::known<T>(T(kInf));
+      const Real k = mp::exact(static_cast<double>(row.pos_inf));  // -log(1/k)
+      return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
+        return std::vector<Interval>{log(mp::enclose(k, bits))};
+      })[0];
+    }
+    case Row::Case::regular: break;
+  }
+  if (row.neg_inf[label]) return mp::known<T>(T(kInf));
+  // L = (max - z_y) + log1p(Σ_{j != argmax} e_j): the first term is exact.
+  const Real gap = mp::exact_difference(row.max, mp::exact(z[label]));
+  return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
+    const Terms tm = terms(row, bits, std::nullopt);
+    return std::vector<Interval>{mp::enclose(gap, bits) + log1p(sum_except(tm, row.argmax, bits))};
+  })[0];
+}
+
+template <typename T>
+std::vector<Exact<T>> cross_entropy_grad(std::span<const T> z, std::size_t label) {
+  const Row row = classify_span(z);
+  const std::size_t n = z.size();
+  if (label >= n) throw std::invalid_argument("oracle: label outside [0, n)");
+  if (row.kind != Row::Case::regular) {
+    // p - onehot with p from the special-value rules: only p_y - 1 needs deciding again.
+    std::vector<Exact<T>> p = softmax_of<T>(row, std::nullopt);
+    if (row.kind == Row::Case::nan) return p;
+    if (row.kind == Row::Case::pos_inf && row.is_pos_inf[label]) {
+      const Real k = mp::exact(static_cast<double>(row.pos_inf));
+      p[label] = mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
+        const Interval one = mp::enclose(1.0, bits);
+        return std::vector<Interval>{one / mp::enclose(k, bits) - one};
+      })[0];
+    } else {
+      p[label] = mp::known<T>(T(-1));
+    }
+    return p;
+  }
+  Outputs<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) if (row.neg_inf[i] && i != label) out[i] = mp::known<T>(T(0));
+  if (row.neg_inf[label]) out[label] = mp::known<T>(T(-1));
+  return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
+    const Terms tm = terms(row, bits, std::nullopt);
+    std::vector<Interval> g(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (row.neg_inf[i]) continue;
+      // p_y - 1 = -(Σ_{j != y} e_j) / S: no cancellation, and exact when every e_j is 1.
+      g[i] = i == label ? -sum_except(tm, label, bits) / tm.sum : tm.e[i] / tm.sum;
+    }
+    return g;
+  });
+}
+
+template <typename T>
+std::vector<Exact<T>> softmax_backward(std::span<const T> y, std::span<const T> dy) {
+  if (y.size() != dy.size() || y.empty()) throw std::invalid_argument("oracle: y and dy need the same n >= 1");
+  const std::size_t n = y.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(y[i]) || !std::isfinite(dy[i])) {
+      // IEEE propagation: the exact value has no meaning; the standard formula's result is the
+      // only sensible reference, and properties check finite inputs.
+      throw std::invalid_argument("oracle: softmax_backward takes finite y and dy");
+    }
+  }
+  // A polynomial of the inputs: computed exactly and rounded once.
+  std::vector<Real> products(n);
+  std::vector<Real> ys(n), dys(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    ys[j] = mp::exact(y[j]);
+    dys[j] = mp::exact(dy[j]);
+    products[j] = mp::exact_product(ys[j], dys[j]);
+  }
+  const Real dot = mp::exact_sum(products);
+  std::vector<Exact<T>> dx(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    dx[i] = mp::round_exact<T>(mp::exact_product(ys[i], mp::exact_difference(dys[i], dot)));
+  }
+  return dx;
+}
+
+template <typename T>
+std::vector<Exact<T>> masked_softmax(std::span<const T> z, std::span<const std::uint8_t> keep) {
+  if (z.size() != keep.size() || z.empty()) throw std::invalid_argument("oracle: z and keep need the same n >= 1");
+  // Masked entries are not attended: their values (even NaN) do not matter.
+  std::vector<T> kept;
+  for (std::size_t i = 0; i < z.size(); ++i) if (keep[i]) kept.push_back(z[i]);
+  std::vector<Exact<T>> out = filled<T>(z.size(), T(0));
+  if (kept.empty()) return out;
+  const std::vector<Exact<T>> p = softmax<T>(std::span<const T>(kept));
+  for (std::size_t i = 0, j = 0; i < z.size(); ++i) if (keep[i]) out[i] = p[j++];
+  return out;
+}
+
+template <typename T>
+std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std::span<const T> v,
+                                std::size_t lq, std::size_t lk, std::size_t d, std::size_t dv,
+                                bool causal) {
+  if (lq == 0 || lk == 0 || d == 0 || dv == 0) throw std::invalid_argument("oracle: attention sizes must be >= 1");
+  if (q.size() != lq * d || k.size() != lk * d || v.size() != lk * dv) {
+    throw std::invalid_argument("oracle: attention buffers do not match lq, lk, d, dv");
+  }
+  const Real root_of = mp::exact(static_cast<double>(d));
+  std::vector<Real> vs(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) if (std::isfinite(v[i])) vs[i] = mp::exact(v[i]);
+
+  std::vector<Exact<T>> out;
+  out.reserve(lq * dv);
+  for (std::size_t i = 0; i < lq; ++i) {
+    const std::size_t attended = causal ? std::min(i + 1, lk) : lk;
+    bool finite = true;
+    for (std::size_t c = 0; c < d; ++c) finite &= std::isfinite(q[i * d + c]);
+    for (std::size_t j = 0; j < attended; ++j) {
+      for (std::size_t c = 0; c < d; ++c) finite &= std::isfinite(k[j * d + c]);
+      for (std::size_t c = 0; c < dv; ++c) finite &= std::isfinite(v[j * dv + c]);
+    }
+    if (!finite) {  // no single limit exists for non-finite q, k, v: the row is NaN
+      for (std::size_t c = 0; c < dv; ++c) out.push_back(mp::known<T>(T(kNaN)));
+      continue;
+    }
+    // Scores as exact dot products; shifting by the largest is exact too.
+    std::vector<Real> dots(attended);
+    std::size_t best = 0;
+    for (std::size_t j = 0; j < attended; ++j) {
+      std::vector<Real> products(d);
+      for (std::size_t c = 0; c < d; ++c) {
+        products[c] = mp::exact_product(mp::exact(q[i * d + c]), mp::exact(k[j * d + c]));
+      }
+      dots[j] = mp::exact_sum(products);
+      if (dots[j] > dots[best]) best = j;
+    }
+    std::vector<Real> shift(attended);
+    for (std::size_t j = 0; j < attended; ++j) shift[j] = mp::exact_difference(dots[j], dots[best]);
+
+    // out_c = (Σ_j e_j v_jc) / (Σ_j e_j): one division, so equal scores give an exact point.
+    const std::vector<Exact<T>> row = mp::ziv<T>(Outputs<T>(dv), [&](unsigned bits, const std::vector<bool>&) {
+      const Interval scale = sqrt(mp::enclose(root_of, bits));
+      std::vector<Interval> e(attended);
+      Interval den = mp::enclose(0.0, bits);
+      for (std::size_t j = 0; j < attended; ++j) {
+        e[j] = exp(mp::enclose(shift[j], bits) / scale);
+        den += e[j];
+      }
+      std::vector<Interval> o(dv);
+      for (std::size_t c = 0; c < dv; ++c) {
+        Interval num = mp::enclose(0.0, bits);
+        for (std::size_t j = 0; j < attended; ++j) num += e[j] * mp::enclose(vs[j * dv + c], bits);
+        o[c] = num / den;
+      }
+      return o;
+    });
+    out.insert(out.end(), row.begin(), row.end());
+  }
+  return out;
+}
+
+#define SOFTCERT_ORACLE_INSTANTIATE(T)                                                           \
+  template std::vector<Exact<T>> softmax<T>(std::span<const T>);                                 \
+  template std::vector<Exact<T>> log_softmax<T>(std::span<const T>);                             \
+  template Exact<T> logsumexp<T>(std::span<const T>);                                            \
+  template std::vector<Exact<T>> softmax_temperature<T>(std::span<const T>, T);                  \
+  template Exact<T> sigmoid<T>(T);                                                               \
+  template Exact<T> cross_entropy<T>(std::span<const T>, std::size_t);                           \
+  template std::vector<Exact<T>> cross_entropy_grad<T>(std::span<const T>, std::size_t);        \
+  template std::vector<Exact<T>> softmax_backward<T>(std::span<const T>, std::span<const T>);    \
+  template std::vector<Exact<T>> masked_softmax<T>(std::span<const T>,                           \
+                                                   std::span<const std::uint8_t>);               \
+  template std::vector<Exact<T>> attention<T>(std::span<const T>, std::span<const T>,            \
+                                              std::span<const T>, std::size_t, std::size_t,      \
+                                              std::size_t, std::size_t, bool);
+
+SOFTCERT_ORACLE_INSTANTIATE(float)
+SOFTCERT_ORACLE_INSTANTIATE(double)
+
+}  // namespace softcert::oracle
