@@ -36,6 +36,7 @@ struct Row {
   Real max;                       // max z (Case::regular)
   std::vector<Real> shift;        // z_i - max z, exact (finite entries; unset otherwise)
   std::size_t argmax = 0;         // first index of the max (Case::regular)
+  std::size_t finite = 0;         // number of finite entries
 };
 
 template <typename T>
@@ -51,6 +52,7 @@ Row classify(std::span<const T> z) {
     else if (z[i] == std::numeric_limits<T>::infinity()) row.is_pos_inf[i] = true, ++row.pos_inf;
     else if (z[i] == -std::numeric_limits<T>::infinity()) row.neg_inf[i] = true, ++neg;
   }
+  row.finite = n - neg - row.pos_inf;
   if (nan) row.kind = Row::Case::nan;
   else if (row.pos_inf > 0) row.kind = Row::Case::pos_inf;
   else if (neg == n) row.kind = Row::Case::all_neg_inf;
@@ -104,6 +106,34 @@ Interval sum_except(const Terms& terms, std::size_t skip, unsigned bits) {
     if (j != skip) s += terms.e[j];
   }
   return s;
+}
+
+// a + sign · log1p(x) for an exact a and x = Σ_{j != argmax} e_j >= 0 (`x_positive`: some term
+// exists, so log1p(x) > 0). When x underflows even MPFR's exponent range (a shift of -1e308 is
+// common in f64), an enclosure of log1p(x) is [0, tiny] and a + [0, tiny] can never be decided
+// when a sits exactly on a rounding boundary (say the overflow threshold MAX + ulp/2). Then:
+// a is a multiple of 2^g, for g below both its own last bit and T's half-ULP spacing around it,
+// and so is every rounding boundary of T near a; for 0 < L < 2^g no boundary lies strictly
+// between a and a + L, so a + L rounds as a + 2^(g-1) does, a point that decides.
+template <typename T>
+Interval plus_log1p(const Real& a, int sign, const Interval& x, bool x_positive, unsigned bits) {
+  Interval l = log1p(x);
+  mpfr_srcptr raw_a = a.backend().data();
+  if (x_positive && !mpfr_zero_p(raw_a)) {
+    const long e = mpfr_get_exp(raw_a);
+    const long g = std::min<long>(e - static_cast<long>(mpfr_min_prec(raw_a)),
+                                  e - std::numeric_limits<T>::digits - 2);
+    mpfr_srcptr upper = &l.backend().data()->right;
+    if (mpfr_cmp_si_2exp(upper, 1, g - 1) < 0) {
+      Real substitute;
+      mpfr_set_prec(substitute.backend().data(), 2);
+      mpfr_set_ui_2exp(substitute.backend().data(), 1, g - 1, MPFR_RNDN);  // exact: a power of two
+      l = mp::enclose(substitute, bits);
+    }
+  }
+  Interval sum = mp::enclose(a, bits);
+  if (sign < 0) sum -= l; else sum += l;
+  return sum;
 }
 
 template <typename T>
@@ -186,9 +216,11 @@ std::vector<Exact<T>> log_softmax(std::span<const T> z) {
   return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
     const Terms tm = terms(row, bits, std::nullopt);
     // log S = log1p(S - 1) with S - 1 = Σ_{j != argmax} e_j: tight where log S is tiny.
-    const Interval log_sum = log1p(sum_except(tm, row.argmax, bits));
+    const Interval rest = sum_except(tm, row.argmax, bits);
     std::vector<Interval> y(n);
-    for (std::size_t i = 0; i < n; ++i) if (!row.neg_inf[i]) y[i] = tm.scaled[i] - log_sum;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!row.neg_inf[i]) y[i] = plus_log1p<T>(row.shift[i], -1, rest, row.finite > 1, bits);
+    }
     return y;
   });
 }
@@ -204,7 +236,7 @@ Exact<T> logsumexp(std::span<const T> z) {
   }
   return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
     const Terms tm = terms(row, bits, std::nullopt);
-    return std::vector<Interval>{mp::enclose(row.max, bits) + log1p(sum_except(tm, row.argmax, bits))};
+    return std::vector<Interval>{plus_log1p<T>(row.max, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits)};
   })[0];
 }
 
@@ -240,7 +272,7 @@ Exact<T> cross_entropy(std::span<const T> z, std::size_t label) {
   const Real gap = mp::exact_difference(row.max, mp::exact(z[label]));
   return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
     const Terms tm = terms(row, bits, std::nullopt);
-    return std::vector<Interval>{mp::enclose(gap, bits) + log1p(sum_except(tm, row.argmax, bits))};
+    return std::vector<Interval>{plus_log1p<T>(gap, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits)};
   })[0];
 }
 

@@ -80,15 +80,30 @@ Interval enclose(double x, unsigned bits) {
 
 namespace {
 
-// Nearest-even rounding to T with gradual underflow and overflow to inf: MPFR's conversions
-// round correctly to the native format, subnormals included.
+// Nearest-even rounding to T with gradual underflow and overflow to inf, the way IEEE 754 defines
+// it: round to p bits with an unbounded exponent (so the overflow threshold MAX + ulp/2, a tie,
+// goes to the even neighbour 2^emax, that is inf), then apply T's exponent range with
+// mpfr_check_range and mpfr_subnormalize (the MPFR manual's recipe for emulating a format).
 template <typename T>
 T round_to(mpfr_srcptr x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return mpfr_get_flt(x, MPFR_RNDN);
-  } else {
-    return mpfr_get_d(x, MPFR_RNDN);
-  }
+  constexpr int p = std::numeric_limits<T>::digits;
+  // MPFR writes x = m · 2^e with 1/2 <= m < 1: T's normal range is e in [min_exponent, max_exponent],
+  // and its smallest subnormal 2^(min_exponent - p) = 1/2 · 2^(min_exponent - p + 1).
+  constexpr mpfr_exp_t emin = std::numeric_limits<T>::min_exponent - p + 1;
+  constexpr mpfr_exp_t emax = std::numeric_limits<T>::max_exponent;
+  const mpfr_exp_t saved_emin = mpfr_get_emin(), saved_emax = mpfr_get_emax();
+  mpfr_t y;
+  mpfr_init2(y, p);
+  int inexact = mpfr_set(y, x, MPFR_RNDN);  // unbounded exponent: x's own range is wider
+  mpfr_set_emin(emin);
+  mpfr_set_emax(emax);
+  inexact = mpfr_check_range(y, inexact, MPFR_RNDN);
+  mpfr_subnormalize(y, inexact, MPFR_RNDN);
+  mpfr_set_emin(saved_emin);
+  mpfr_set_emax(saved_emax);
+  const double d = mpfr_get_d(y, MPFR_RNDN);  // exact: y is a value of T
+  mpfr_clear(y);
+  return static_cast<T>(d);
 }
 
 template <typename T>
