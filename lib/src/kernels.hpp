@@ -1,0 +1,184 @@
+// The batch layer: turns an algorithm's per-row functions into kernels with the plugin ABI's
+// signatures. Input validation (abi.h's return codes, checked before anything is written) and the
+// special-value rows of DESIGN.md §2 (special.hpp) live here once, for every algorithm.
+//
+// An algorithm A is a struct with static member templates, each optional:
+//   softmax(scan, z, y, n, keep, t)   regular row: y = softmax((z - max)/t) over keep (null: all)
+//   log_softmax(scan, z, y, n)        regular row
+//   logsumexp(scan, z, n) -> T        regular row
+//   cross_entropy(scan, z, label, n) -> T;   cross_entropy_grad(scan, z, label, g, n)
+//   sigmoid(x) -> T;   softmax_backward(y, dy, dx, n);   attention(q, k, v, out, lq, lk, d, dv, causal)
+// An algorithm that sets kScansItself (online: one pass over the row) gets the raw row instead,
+// softmax_row(z, y, n), log_softmax_row(z, y, n), logsumexp_row(z, n), and applies special.hpp
+// itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "softcert/abi.h"
+#include "softcert/implementation.hpp"
+#include "special.hpp"
+
+namespace softcert::lib {
+
+// rows × n elements of T addressable without overflow.
+template <typename T>
+bool fits(std::size_t a, std::size_t b) {
+  return b == 0 || a <= std::numeric_limits<std::size_t>::max() / b / sizeof(T);
+}
+
+template <typename T>
+int check_rows(const void* in, const void* out, std::size_t rows, std::size_t n) {
+  if (in == nullptr || out == nullptr) return SOFTCERT_ERR_NULL;
+  if (rows == 0 || n == 0) return SOFTCERT_ERR_EMPTY;
+  if (!fits<T>(rows, n)) return SOFTCERT_ERR_SIZE;
+  return SOFTCERT_OK;
+}
+
+inline int check_labels(const int64_t* labels, std::size_t rows, std::size_t n) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (labels[r] < 0 || static_cast<std::uint64_t>(labels[r]) >= n) return SOFTCERT_ERR_LABEL;
+  }
+  return SOFTCERT_OK;
+}
+
+template <typename A>
+concept ScansItself = A::kScansItself;
+
+template <typename A, typename T>
+struct Batch {
+  static int softmax(const T* x, T* y, std::size_t rows, std::size_t n) {
+    if (int e = check_rows<T>(x, y, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) softmax_one(x + r * n, y + r * n, n, nullptr, T(1));
+    return SOFTCERT_OK;
+  }
+
+  static int softmax_temperature(const T* x, T* y, std::size_t rows, std::size_t n, T t) {
+    if (int e = check_rows<T>(x, y, rows, n)) return e;
+    if (!(t > 0) || !std::isfinite(t)) return SOFTCERT_ERR_TEMPERATURE;
+    for (std::size_t r = 0; r < rows; ++r) softmax_one(x + r * n, y + r * n, n, nullptr, t);
+    return SOFTCERT_OK;
+  }
+
+  static int masked_softmax(const T* x, const uint8_t* keep, T* y, std::size_t rows, std::size_t n) {
+    if (keep == nullptr) return SOFTCERT_ERR_NULL;
+    if (int e = check_rows<T>(x, y, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) softmax_one(x + r * n, y + r * n, n, keep + r * n, T(1));
+    return SOFTCERT_OK;
+  }
+
+  static int log_softmax(const T* x, T* y, std::size_t rows, std::size_t n) {
+    if (int e = check_rows<T>(x, y, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* z = x + r * n;
+      T* out = y + r * n;
+      if constexpr (ScansItself<A>) {
+        A::log_softmax_row(z, out, n);
+      } else {
+        const RowScan<T> s = scan_row(z, n);
+        if (s.kind == RowCase::regular) A::log_softmax(s, z, out, n);
+        else log_softmax_special(s, z, out, n);
+      }
+    }
+    return SOFTCERT_OK;
+  }
+
+  static int logsumexp(const T* x, T* out, std::size_t rows, std::size_t n) {
+    if (int e = check_rows<T>(x, out, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* z = x + r * n;
+      if constexpr (ScansItself<A>) {
+        out[r] = A::logsumexp_row(z, n);
+      } else {
+        const RowScan<T> s = scan_row(z, n);
+        out[r] = s.kind == RowCase::regular ? A::logsumexp(s, z, n) : logsumexp_special(s);
+      }
+    }
+    return SOFTCERT_OK;
+  }
+
+  static int sigmoid(const T* x, T* y, std::size_t count) {
+    if (int e = check_rows<T>(x, y, 1, count)) return e;
+    for (std::size_t i = 0; i < count; ++i) y[i] = A::sigmoid(x[i]);
+    return SOFTCERT_OK;
+  }
+
+  static int cross_entropy(const T* z, const int64_t* labels, T* loss, std::size_t rows, std::size_t n) {
+    if (labels == nullptr) return SOFTCERT_ERR_NULL;
+    if (int e = check_rows<T>(z, loss, rows, n)) return e;
+    if (int e = check_labels(labels, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* row = z + r * n;
+      const auto label = static_cast<std::size_t>(labels[r]);
+      const RowScan<T> s = scan_row(row, n);
+      loss[r] = s.kind == RowCase::regular ? A::cross_entropy(s, row, label, n)
+                                           : cross_entropy_special(s, row, label);
+    }
+    return SOFTCERT_OK;
+  }
+
+  static int cross_entropy_grad(const T* z, const int64_t* labels, T* grad, std::size_t rows, std::size_t n) {
+    if (labels == nullptr) return SOFTCERT_ERR_NULL;
+    if (int e = check_rows<T>(z, grad, rows, n)) return e;
+    if (int e = check_labels(labels, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* row = z + r * n;
+      const auto label = static_cast<std::size_t>(labels[r]);
+      const RowScan<T> s = scan_row(row, n);
+      if (s.kind == RowCase::regular) A::cross_entropy_grad(s, row, label, grad + r * n, n);
+      else cross_entropy_grad_special(s, row, label, grad + r * n, n);
+    }
+    return SOFTCERT_OK;
+  }
+
+  static int softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {
+    if (dy == nullptr) return SOFTCERT_ERR_NULL;
+    if (int e = check_rows<T>(y, dx, rows, n)) return e;
+    for (std::size_t r = 0; r < rows; ++r) A::softmax_backward(y + r * n, dy + r * n, dx + r * n, n);
+    return SOFTCERT_OK;
+  }
+
+  static int attention(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
+                       std::size_t d, std::size_t dv, int causal) {
+    if (!q || !k || !v || !out) return SOFTCERT_ERR_NULL;
+    if (lq == 0 || lk == 0 || d == 0 || dv == 0) return SOFTCERT_ERR_EMPTY;
+    if (!fits<T>(lq, d) || !fits<T>(lk, d) || !fits<T>(lk, dv) || !fits<T>(lq, dv)) return SOFTCERT_ERR_SIZE;
+    A::attention(q, k, v, out, lq, lk, d, dv, causal != 0);
+    return SOFTCERT_OK;
+  }
+
+ private:
+  static void softmax_one(const T* z, T* y, std::size_t n, const uint8_t* keep, T t) {
+    if constexpr (ScansItself<A>) {
+      A::softmax_row(z, y, n);  // online: plain softmax only (no keep, t = 1)
+    } else {
+      const RowScan<T> s = scan_row(z, n, keep);
+      if (s.kind == RowCase::regular) A::softmax(s, z, y, n, keep, t);
+      else softmax_special(s, z, y, n, keep);
+    }
+  }
+};
+
+// The kernel table of algorithm A for type T.
+template <typename A, typename T>
+TypedKernels<T> kernels_of() {
+  using B = Batch<A, T>;
+  TypedKernels<T> k;
+  k.softmax = &B::softmax;
+  k.log_softmax = &B::log_softmax;
+  k.logsumexp = &B::logsumexp;
+  if constexpr (!ScansItself<A>) {
+    k.softmax_temperature = &B::softmax_temperature;
+    k.masked_softmax = &B::masked_softmax;
+    k.sigmoid = &B::sigmoid;
+    k.cross_entropy = &B::cross_entropy;
+    k.cross_entropy_grad = &B::cross_entropy_grad;
+    k.softmax_backward = &B::softmax_backward;
+    k.attention = &B::attention;
+  }
+  return k;
+}
+
+}  // namespace softcert::lib

@@ -1,0 +1,110 @@
+// `stable`: the algorithm the tutorial teaches, in the working type T. Subtract the row max,
+// exponentiate, sum (recursively), normalise; lse = m + log Σ; log_softmax = (z - m) - log Σ;
+// cross-entropy = lse - z_y; gradient = p - onehot. Its error is what oracle/src/bounds.cc bounds
+// for "the standard algorithm".
+#include <cmath>
+#include <vector>
+
+#include "algorithms.hpp"
+#include "attention.hpp"
+#include "kernels.hpp"
+
+namespace softcert::lib {
+namespace {
+
+struct Stable {
+  template <typename T>
+  static void softmax(const RowScan<T>& s, const T* z, T* y, std::size_t n, const uint8_t* keep, T t) {
+    T sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (keep && !keep[i]) {
+        y[i] = 0;
+        continue;
+      }
+      y[i] = std::exp((z[i] - s.max) / t);  // -inf entries: exp(-inf) = 0
+      sum += y[i];
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!keep || keep[i]) y[i] /= sum;
+    }
+  }
+
+  template <typename T>
+  static T log_sum(const RowScan<T>& s, const T* z, std::size_t n) {
+    T sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += std::exp(z[i] - s.max);
+    return std::log(sum);
+  }
+
+  template <typename T>
+  static void log_softmax(const RowScan<T>& s, const T* z, T* y, std::size_t n) {
+    const T l = log_sum(s, z, n);
+    for (std::size_t i = 0; i < n; ++i) y[i] = (z[i] - s.max) - l;
+  }
+
+  template <typename T>
+  static T logsumexp(const RowScan<T>& s, const T* z, std::size_t n) {
+    return s.max + log_sum(s, z, n);
+  }
+
+  template <typename T>
+  static T cross_entropy(const RowScan<T>& s, const T* z, std::size_t label, std::size_t n) {
+    return logsumexp(s, z, n) - z[label];
+  }
+
+  template <typename T>
+  static void cross_entropy_grad(const RowScan<T>& s, const T* z, std::size_t label, T* g, std::size_t n) {
+    softmax(s, z, g, n, nullptr, T(1));
+    g[label] -= 1;
+  }
+
+  template <typename T>
+  static T sigmoid(T x) {
+    if (x >= 0) return 1 / (1 + std::exp(-x));
+    const T e = std::exp(x);  // NaN lands here too and stays NaN
+    return e / (1 + e);
+  }
+
+  template <typename T>
+  static void softmax_backward(const T* y, const T* dy, T* dx, std::size_t n) {
+    T dot = 0;
+    for (std::size_t j = 0; j < n; ++j) dot += y[j] * dy[j];
+    for (std::size_t i = 0; i < n; ++i) dx[i] = y[i] * (dy[i] - dot);
+  }
+
+  template <typename T>
+  static void attention(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
+                        std::size_t d, std::size_t dv, bool causal) {
+    std::vector<T> scores(lk), p(lk);
+    const T root = std::sqrt(static_cast<T>(d));
+    for (std::size_t i = 0; i < lq; ++i) {
+      const std::size_t keys = attended_keys(i, lk, causal);
+      T* o = out + i * dv;
+      if (!attention_inputs_finite(q, k, v, i, keys, d, dv)) {
+        std::fill(o, o + dv, kNaN<T>);
+        continue;
+      }
+      for (std::size_t j = 0; j < keys; ++j) {
+        T dot = 0;
+        for (std::size_t c = 0; c < d; ++c) dot += q[i * d + c] * k[j * d + c];
+        scores[j] = dot / root;
+      }
+      const RowScan<T> s = scan_row(scores.data(), keys);
+      if (s.kind == RowCase::regular) softmax(s, scores.data(), p.data(), keys, nullptr, T(1));
+      else softmax_special(s, scores.data(), p.data(), keys);
+      for (std::size_t c = 0; c < dv; ++c) {
+        T acc = 0;
+        for (std::size_t j = 0; j < keys; ++j) acc += p[j] * v[j * dv + c];
+        o[c] = acc;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Implementation make_stable() {
+  return {"stable", kernels_of<Stable, float>(), kernels_of<Stable, double>()};
+}
+
+}  // namespace softcert::lib
