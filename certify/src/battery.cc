@@ -1,0 +1,155 @@
+#include "battery.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+#include "softcert/properties/agreement.hpp"
+#include "softcert/properties/golden.hpp"
+
+namespace softcert::certify {
+
+std::string Report::verdict() const {
+  bool passed = false;
+  for (const Check& c : checks) {
+    if (c.status == "fail") return "fail";
+    passed |= c.status == "pass";
+  }
+  return passed ? "pass" : "fail";
+}
+
+bool Report::nothing_certified() const {
+  return std::none_of(checks.begin(), checks.end(), [](const Check& c) { return c.status == "pass"; });
+}
+
+std::size_t battery_cases(const std::string& battery) {
+  if (battery == "smoke") return 4;
+  if (battery == "standard") return 40;
+  return 0;
+}
+
+namespace {
+
+bool wanted(const std::vector<std::string>& filter, std::string_view name) {
+  return filter.empty() || std::find(filter.begin(), filter.end(), name) != filter.end();
+}
+
+// large_n rows hold ~10^5 logits each (about a second of oracle time): one per 1,000 cases of
+// the other regimes, at least one from the standard battery's 40 up, none in a smoke run.
+std::size_t cases_in(properties::Regime r, std::size_t cases) {
+  if (r != properties::Regime::large_n) return cases;
+  return cases < 40 ? 0 : std::max<std::size_t>(1, cases / 1000);
+}
+
+template <typename T>
+void tutorial_checks(const Implementation& impl, std::vector<Check>& out) {
+  for (const properties::GoldenExample& e : properties::tutorial_examples()) {
+    const properties::GoldenResult r = properties::check_golden<T>(impl, e);
+    Check c{std::string(function_name(e.function)), std::string(dtype_name<T>()), "tutorial_example"};
+    c.cases = 1;
+    c.status = r.status == properties::GoldenResult::Status::pass ? "pass"
+               : r.status == properties::GoldenResult::Status::fail ? "fail" : "declined";
+    if (r.status == properties::GoldenResult::Status::fail) {
+      c.reason = "differs from the tutorial's printed digits (" + e.name + ")";
+      c.counterexample = r.detail;
+    } else if (r.status == properties::GoldenResult::Status::declined) {
+      c.reason = r.detail;
+    }
+    out.push_back(std::move(c));
+  }
+}
+
+template <typename T>
+Check agreement_check(const Implementation& impl, Function f, properties::Regime regime,
+                      const BatteryOptions& options) {
+  Check c{std::string(function_name(f)), std::string(dtype_name<T>()),
+          "oracle_agreement/" + std::string(properties::regime_name(regime))};
+  std::vector<properties::Case<T>> cases;
+  const std::size_t count = cases_in(regime, options.cases);
+  // Disjoint, deterministic seeds per (function, regime, case).
+  const std::uint64_t base = options.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(f) * 1000003u +
+                             static_cast<std::uint64_t>(regime) * 7919u;
+  for (std::size_t i = 0; i < count; ++i) cases.push_back(properties::make_case<T>(f, regime, base + i * 0x100000001b3ull));
+  const properties::Agreement a = properties::measure<T>(impl, cases, properties::bound_model_for(impl.name));
+  c.cases = a.cases;
+  c.max_ulp = a.max_ulp;
+  c.max_ulp_normal = a.max_ulp_normal;
+  if (a.declined == a.cases) {
+    c.status = "declined";
+    c.reason = "every call declined";
+  } else if (a.over_bound > 0) {
+    c.status = "fail";
+    c.reason = fmt::format("{} of {} outputs beyond the a-priori error bound", a.over_bound, a.outputs);
+    c.counterexample = a.worst;
+  } else {
+    c.status = "pass";
+  }
+  return c;
+}
+
+struct Task {
+  bool f64;
+  Function function;
+  properties::Regime regime;
+};
+
+}  // namespace
+
+Report run_battery(const Implementation& impl, const BatteryOptions& options,
+                   const std::function<void(std::size_t, std::size_t)>& progress) {
+  Report report{impl.name, options.battery, options.seed, {}};
+  std::vector<Task> tasks;
+  for (bool f64 : {false, true}) {
+    if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
+    for (Function f : kAllFunctions) {
+      if (!wanted(options.functions, function_name(f))) continue;
+      const bool provided = f64 ? provides<double>(impl, f) : provides<float>(impl, f);
+      if (!provided) {
+        report.checks.push_back({std::string(function_name(f)), f64 ? "f64" : "f32", "exported",
+                                 "skipped", "not provided by this implementation"});
+        continue;
+      }
+      for (properties::Regime r : properties::kAllRegimes) {
+        if (properties::applicable(f, r) && cases_in(r, options.cases) > 0) tasks.push_back({f64, f, r});
+      }
+    }
+  }
+  for (bool f64 : {false, true}) {
+    if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
+    std::vector<Check> golden;
+    f64 ? tutorial_checks<double>(impl, golden) : tutorial_checks<float>(impl, golden);
+    for (Check& c : golden) {
+      if (wanted(options.functions, c.function) && c.status != "declined") report.checks.push_back(std::move(c));
+    }
+  }
+
+  // Oracle work dominates: spread the tasks over `jobs` threads (the oracle and lib's kernels
+  // keep no shared mutable state), then keep the report in task order.
+  std::vector<Check> results(tasks.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex progress_mutex;
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < tasks.size();) {
+      const Task& t = tasks[i];
+      results[i] = t.f64 ? agreement_check<double>(impl, t.function, t.regime, options)
+                         : agreement_check<float>(impl, t.function, t.regime, options);
+      const std::size_t finished = ++done;
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(finished, tasks.size());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 1; j < std::max(1u, options.jobs); ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& th : threads) th.join();
+  for (Check& c : results) report.checks.push_back(std::move(c));
+  return report;
+}
+
+}  // namespace softcert::certify

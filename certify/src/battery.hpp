@@ -1,0 +1,53 @@
+// A battery: the checks the certifier runs on one implementation, and the report they make.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "softcert/implementation.hpp"
+
+namespace softcert::certify {
+
+struct Check {
+  std::string function;
+  std::string dtype;
+  std::string check;   // "tutorial_example" or "oracle_agreement/<regime>"
+  std::string status;  // "pass" | "fail" | "declined" | "skipped"
+  std::string reason;  // why it failed or was declined
+  std::string counterexample;  // inputs as hex floats, the output, the exact value, the seed
+  std::size_t cases = 0;
+  double max_ulp = 0;         // oracle agreement: largest error in ULPs
+  double max_ulp_normal = 0;  // ... on outputs in the normal range
+};
+
+struct Report {
+  std::string implementation;
+  std::string battery;
+  std::uint64_t seed = 0;
+  std::vector<Check> checks;
+
+  // "pass" when at least one check passed and none failed; "fail" otherwise (a run that
+  // certified nothing is not a pass).
+  std::string verdict() const;
+  bool nothing_certified() const;
+};
+
+struct BatteryOptions {
+  std::string battery = "standard";   // smoke | standard
+  std::size_t cases = 0;              // cases per function, type and regime (0: the battery's)
+  std::uint64_t seed = 1;
+  std::vector<std::string> functions;  // empty: all
+  std::vector<std::string> dtypes;     // empty: f32 and f64
+  unsigned jobs = 1;
+};
+
+// Cases per (function, type, regime) of a named battery; 0 for an unknown name.
+std::size_t battery_cases(const std::string& battery);
+
+// Runs the battery; `progress(done, total)` is called as checks finish (may be empty).
+Report run_battery(const Implementation& impl, const BatteryOptions& options,
+                   const std::function<void(std::size_t, std::size_t)>& progress);
+
+}  // namespace softcert::certify

@@ -1,0 +1,106 @@
+// softcert: certify a softmax implementation against the oracle and print its certificate.
+//
+// Exit status (DESIGN.md §6): 0 every check passed; 1 at least one check failed, or nothing was
+// certified; 2 the run itself could not be done (bad arguments, unknown implementation).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+#include "battery.hpp"
+#include "report.hpp"
+#include "softcert/implementation.hpp"
+
+namespace {
+
+constexpr int kExitPass = 0;
+constexpr int kExitFail = 1;
+constexpr int kExitUsage = 2;
+
+std::vector<std::string> known_functions() {
+  std::vector<std::string> names;
+  for (softcert::Function f : softcert::kAllFunctions) names.emplace_back(softcert::function_name(f));
+  return names;
+}
+
+int list_implementations() {
+  fmt::print("builtin implementations (softcert certify --builtin NAME):\n");
+  for (const softcert::Implementation& impl : softcert::builtin_implementations()) {
+    std::string provided;
+    for (softcert::Function f : softcert::kAllFunctions) {
+      if (softcert::provides<float>(impl, f) || softcert::provides<double>(impl, f)) {
+        provided += (provided.empty() ? "" : ", ") + std::string(softcert::function_name(f));
+      }
+    }
+    fmt::print("  {:<10} {}\n", impl.name, provided);
+  }
+  return kExitPass;
+}
+
+int certify(const std::string& builtin, softcert::certify::BatteryOptions options,
+            const std::string& json_path) {
+  const softcert::Implementation* impl = softcert::find_builtin(builtin);
+  if (impl == nullptr) {
+    fmt::print(stderr, "softcert: no builtin implementation named '{}' (softcert list shows them)\n", builtin);
+    return kExitUsage;
+  }
+  if (options.cases == 0) options.cases = softcert::certify::battery_cases(options.battery);
+  // A progress line only for a person watching: never into a log or a pipe.
+  const bool show_progress = ::isatty(STDERR_FILENO) != 0;
+  const auto report = softcert::certify::run_battery(*impl, options, [&](std::size_t done, std::size_t total) {
+    if (show_progress) fmt::print(stderr, "\r  checking {}: {}/{}{}", impl->name, done, total, done == total ? "\n" : "");
+  });
+  softcert::certify::print_certificate(report, std::cout);
+  if (!json_path.empty()) {
+    softcert::certify::write_atomically(json_path, softcert::certify::to_json(report).dump(2) + "\n");
+    fmt::print("report written to {}\n", json_path);
+  }
+  return report.verdict() == "pass" ? kExitPass : kExitFail;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"softcert: proves or refutes that a softmax implementation is right"};
+  app.require_subcommand(1);
+
+  CLI::App* list = app.add_subcommand("list", "List the implementations softcert can certify");
+
+  CLI::App* cert = app.add_subcommand("certify", "Certify an implementation against the oracle");
+  std::string builtin, json_path;
+  softcert::certify::BatteryOptions options;
+  options.jobs = std::max(1u, std::thread::hardware_concurrency());
+  cert->add_option("--builtin", builtin, "A lib algorithm: stable, online or accurate")->required();
+  cert->add_option("--battery", options.battery, "smoke (seconds) or standard (about a minute)")
+      ->check(CLI::IsMember({"smoke", "standard"}));
+  cert->add_option("--cases", options.cases,
+                   "Cases per function, type and regime (default: the battery's); large_n rows (10^5 logits) get 1 per 1,000, none below 40")
+      ->check(CLI::PositiveNumber);
+  cert->add_option("--seed", options.seed, "Seed of every generated case (same seed, same cases)");
+  cert->add_option("--functions", options.functions, "Only these functions (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(known_functions()));
+  cert->add_option("--dtypes", options.dtypes, "Only these types: f32, f64 (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"f32", "f64"}));
+  cert->add_option("--jobs,-j", options.jobs, "Threads for the oracle work")->check(CLI::PositiveNumber);
+  cert->add_option("--json", json_path, "Also write the JSON report (schema softcert-report/1) here");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    if (*list) return list_implementations();
+    return certify(builtin, options, json_path);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "softcert: {}\n", e.what());
+    return kExitUsage;
+  }
+}

@@ -1,0 +1,76 @@
+// Oracle agreement: run an implementation on generated inputs and measure its error against the
+// oracle's correctly rounded values, in ULPs, next to the a-priori bound for each input.
+// One case = one row (or one attention problem) with its exact outputs, computed once and
+// reused for every implementation that is measured on it.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "softcert/bounds.hpp"
+#include "softcert/implementation.hpp"
+#include "softcert/oracle.hpp"
+#include "softcert/properties/regimes.hpp"
+
+namespace softcert::properties {
+
+template <typename T>
+struct Case {
+  Function function{};
+  Regime regime{};
+  std::uint64_t seed = 0;          // make_case(function, regime, seed) rebuilds this case
+  std::vector<T> x;                // logits; sigmoid inputs; y for softmax_backward; q for attention
+  std::vector<T> dy;               // softmax_backward
+  std::vector<T> k, v;             // attention
+  std::vector<std::uint8_t> keep;  // masked_softmax
+  std::int64_t label = 0;          // cross_entropy, cross_entropy_grad
+  T t = 1;                         // softmax_temperature
+  std::size_t lq = 0, lk = 0, d = 0, dv = 0;
+  bool causal = false;
+  std::vector<oracle::Exact<T>> exact;  // the oracle's outputs
+};
+
+// The case of `function` in `regime` drawn from `seed`, with its exact outputs.
+template <typename T>
+Case<T> make_case(Function function, Regime regime, std::uint64_t seed);
+
+// Whether make_case has inputs for this pair (attention and sigmoid use a subset of regimes).
+bool applicable(Function function, Regime regime);
+
+// Runs impl's kernel for the case (rows = 1); returns its status, outputs in `out`.
+template <typename T>
+int run(const Implementation& impl, const Case<T>& c, std::vector<T>& out);
+
+// Per-output bounds (ULPs of the exact outputs) of the algorithm `model` describes.
+template <typename T>
+std::vector<double> bounds(const Case<T>& c, oracle::BoundModel model);
+
+// The inputs as hexadecimal floats, for a counterexample a person can paste.
+template <typename T>
+std::string describe_inputs(const Case<T>& c, std::size_t max_values = 24);
+
+struct Agreement {
+  std::size_t cases = 0;
+  std::size_t outputs = 0;
+  std::size_t declined = 0;
+  std::size_t over_bound = 0;   // outputs whose ULP error exceeds the bound
+  double max_ulp = 0;           // over every output (inf for a wrong special value)
+  double max_ulp_normal = 0;    // over outputs whose exact value is a finite normal number or 0
+  double max_bound_ratio = 0;   // max of error / bound
+  std::string worst;            // the worst output over the bound (or the largest error)
+
+  void merge(const Agreement& other);
+};
+
+// Measures one implementation on `cases` (all of one function and type).
+template <typename T>
+Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
+                  oracle::BoundModel model);
+
+// The bound model that describes lib's algorithm `name` ("online" → Algorithm::online).
+oracle::BoundModel bound_model_for(std::string_view implementation_name);
+
+}  // namespace softcert::properties
