@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Command 2 of the README: install what is missing, build, and run the whole test suite (ctest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/install-deps.sh
+cmake --preset default
+cmake --build --preset default
+ctest --preset default
