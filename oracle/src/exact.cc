@@ -109,27 +109,28 @@ Interval sum_except(const Terms& terms, std::size_t skip, unsigned bits) {
 }
 
 // a + sign · log1p(x) for an exact a and x = Σ_{j != argmax} e_j >= 0 (`x_positive`: some term
-// exists, so log1p(x) > 0). When every term of x underflows even MPFR's exponent range (a shift
-// of -1e308 is common in f64), the enclosure of x is [0, tiny], and a + [0, tiny] can never be
-// decided when a sits exactly on a rounding boundary (say the overflow threshold MAX + ulp/2).
-// Then: a is a multiple of 2^g, for g below both its own last bit and T's half-ULP spacing
-// around it, and so is every rounding boundary of T near a; for 0 < L < 2^g no boundary lies
-// strictly between a and a + L, so a + L rounds as a + L* does for L* = 2^(g - 64), a point
-// that decides. The true L is below MPFR's smallest number, far below L*, so hi + lo (the
-// exact value for ULP errors) moves by less than 2^-64 ULP.
+// exists, so L = log1p(x) > 0). When a sits exactly on a rounding boundary of T (the overflow
+// threshold MAX + ulp/2, or a midpoint: z_i - max of two doubles can need one bit more than a
+// double) and L is astronomically small (exp(-2^27) ≈ 2^-1.9e8, or below MPFR's range
+// altogether), no affordable precision separates a + L from a. Then: a is a multiple of 2^g, for
+// g below both its own last bit and T's half-ULP spacing around it, and so is every rounding
+// boundary of T near a; for 0 < L < 2^g no boundary lies strictly between a and a + L, so a + L
+// rounds as a + L* does, L* = 2^(g - 64), a point that decides. Used only when L's enclosure lies
+// below L*, so hi + lo (the exact value for ULP errors) moves by less than 2^-64 ULP.
 template <typename T>
 Interval plus_log1p(const Real& a, int sign, const Interval& x, bool x_positive, unsigned bits) {
   Interval l = log1p(x);
   mpfr_srcptr raw_a = a.backend().data();
-  const bool underflowed = x_positive && mpfr_zero_p(&x.backend().data()->left);
-  if (underflowed && !mpfr_zero_p(raw_a)) {
+  if (x_positive && !mpfr_zero_p(raw_a)) {
     const long e = mpfr_get_exp(raw_a);
     const long g = std::min<long>(e - static_cast<long>(mpfr_min_prec(raw_a)),
                                   e - std::numeric_limits<T>::digits - 2);
-    Real substitute;
-    mpfr_set_prec(substitute.backend().data(), 2);
-    mpfr_set_ui_2exp(substitute.backend().data(), 1, g - 64, MPFR_RNDN);  // exact: a power of two
-    l = mp::enclose(substitute, bits);
+    if (mpfr_cmp_si_2exp(&l.backend().data()->right, 1, g - 64) < 0) {
+      Real substitute;
+      mpfr_set_prec(substitute.backend().data(), 2);
+      mpfr_set_ui_2exp(substitute.backend().data(), 1, g - 64, MPFR_RNDN);  // exact: a power of two
+      l = mp::enclose(substitute, bits);
+    }
   }
   Interval sum = mp::enclose(a, bits);
   if (sign < 0) sum -= l; else sum += l;

@@ -165,5 +165,16 @@ TEST(OracleExactValue, NegligibleTermNearAMidpoint) {
   EXPECT_NEAR(ulp_error(-0x1.0449ep+6f, e), 0.5, 1e-6);
 }
 
+// z_0 - max = -(2^27 + 0x1489·2^-26) is exactly a midpoint between two doubles, and the other
+// term of the sum is exp(-2^27) ≈ 2^-1.9e8: no affordable precision separates them, yet the
+// exact value lies beyond the midpoint and rounds away from it (to ...a45, not the even ...a44).
+TEST(OracleExactValue, MidpointPlusAstronomicallySmallTerm) {
+  const std::vector<double> z{-0x1.489p-14, 0x1p+27};
+  const auto ls = log_softmax<double>(z);
+  EXPECT_EQ(ls[0].value, -0x1.0000000000a45p+27);
+  EXPECT_EQ(ls[1].value, -0.0);
+  EXPECT_TRUE(std::signbit(ls[1].value));
+}
+
 }  // namespace
 }  // namespace softcert::oracle
