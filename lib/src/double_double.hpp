@@ -56,6 +56,8 @@ inline DD div(DD a, DD b) {
   const double q1 = a.hi / b.hi;
   if (!std::isfinite(q1) || q1 == 0) return {q1, 0};
   const DD r = sub(a, mul(b, q1));
+  // Near the top of the range b · q1 can round to inf while a / b is finite: keep q1 then.
+  if (!std::isfinite(r.hi)) return {q1, 0};
   const double q2 = r.hi / b.hi;
   const DD r2 = sub(r, mul(b, q2));
   const double q3 = r2.hi / b.hi;
