@@ -61,6 +61,28 @@ bool applicable(Function function, Regime regime) {
 }
 
 template <typename T>
+void fill_exact(Case<T>& c) {
+  const auto label = static_cast<std::size_t>(c.label);
+  switch (c.function) {
+    case Function::softmax: c.exact = oracle::softmax<T>(c.x); break;
+    case Function::log_softmax: c.exact = oracle::log_softmax<T>(c.x); break;
+    case Function::logsumexp: c.exact = {oracle::logsumexp<T>(c.x)}; break;
+    case Function::softmax_temperature: c.exact = oracle::softmax_temperature<T>(c.x, c.t); break;
+    case Function::sigmoid:
+      c.exact.clear();
+      for (T x : c.x) c.exact.push_back(oracle::sigmoid<T>(x));
+      break;
+    case Function::cross_entropy: c.exact = {oracle::cross_entropy<T>(c.x, label)}; break;
+    case Function::cross_entropy_grad: c.exact = oracle::cross_entropy_grad<T>(c.x, label); break;
+    case Function::softmax_backward: c.exact = oracle::softmax_backward<T>(c.x, c.dy); break;
+    case Function::masked_softmax: c.exact = oracle::masked_softmax<T>(c.x, c.keep); break;
+    case Function::attention:
+      c.exact = oracle::attention<T>(c.x, c.k, c.v, c.lq, c.lk, c.d, c.dv, c.causal);
+      break;
+  }
+}
+
+template <typename T>
 Case<T> make_case(Function function, Regime regime, std::uint64_t seed) {
   Case<T> c;
   c.function = function;
@@ -69,64 +91,56 @@ Case<T> make_case(Function function, Regime regime, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   if (function == Function::attention) {
     make_attention(c, rng);
-    c.exact = oracle::attention<T>(c.x, c.k, c.v, c.lq, c.lk, c.d, c.dv, c.causal);
-    return c;
-  }
-  c.x = make_row<T>(regime, rng);
-  const std::size_t n = c.x.size();
-  switch (function) {
-    case Function::softmax: c.exact = oracle::softmax<T>(c.x); break;
-    case Function::log_softmax: c.exact = oracle::log_softmax<T>(c.x); break;
-    case Function::logsumexp: c.exact = {oracle::logsumexp<T>(c.x)}; break;
-    case Function::softmax_temperature:
-      c.t = make_temperature<T>(rng);
-      c.exact = oracle::softmax_temperature<T>(c.x, c.t);
-      break;
-    case Function::sigmoid:
-      c.x = {c.x[pick(rng, 0, n - 1)]};
-      c.exact = {oracle::sigmoid<T>(c.x[0])};
-      break;
-    case Function::cross_entropy:
-      c.label = static_cast<std::int64_t>(pick(rng, 0, n - 1));
-      c.exact = {oracle::cross_entropy<T>(c.x, static_cast<std::size_t>(c.label))};
-      break;
-    case Function::cross_entropy_grad:
-      c.label = static_cast<std::int64_t>(pick(rng, 0, n - 1));
-      c.exact = oracle::cross_entropy_grad<T>(c.x, static_cast<std::size_t>(c.label));
-      break;
-    case Function::softmax_backward: {
-      // y is a softmax output (as in training), dy an upstream gradient.
-      std::vector<T> y(n);
-      const Exacts<T> p = oracle::softmax<T>(c.x);
-      for (std::size_t i = 0; i < n; ++i) y[i] = p[i].value;
-      c.x = y;
-      c.dy = normals<T>(rng, n, 1);
-      c.exact = oracle::softmax_backward<T>(c.x, c.dy);
-      break;
+  } else {
+    c.x = make_row<T>(regime, rng);
+    const std::size_t n = c.x.size();
+    switch (function) {
+      case Function::softmax_temperature: c.t = make_temperature<T>(rng); break;
+      case Function::sigmoid: c.x = {c.x[pick(rng, 0, n - 1)]}; break;
+      case Function::cross_entropy:
+      case Function::cross_entropy_grad: c.label = static_cast<std::int64_t>(pick(rng, 0, n - 1)); break;
+      case Function::softmax_backward: {
+        // y is a softmax output (as in training), dy an upstream gradient.
+        const Exacts<T> p = oracle::softmax<T>(c.x);
+        for (std::size_t i = 0; i < n; ++i) c.x[i] = p[i].value;
+        c.dy = normals<T>(rng, n, 1);
+        break;
+      }
+      case Function::masked_softmax: {
+        c.keep.resize(n);
+        const bool none = pick(rng, 0, 9) == 0;
+        for (auto& k : c.keep) k = !none && pick(rng, 0, 9) < 7;
+        break;
+      }
+      default: break;
     }
-    case Function::masked_softmax: {
-      c.keep.resize(n);
-      const bool none = pick(rng, 0, 9) == 0;
-      for (auto& k : c.keep) k = !none && pick(rng, 0, 9) < 7;
-      c.exact = oracle::masked_softmax<T>(c.x, c.keep);
-      break;
-    }
-    case Function::attention: break;
   }
+  fill_exact(c);
   return c;
+}
+
+template <typename T>
+std::size_t output_count(const Case<T>& c) {
+  switch (c.function) {
+    case Function::logsumexp:
+    case Function::cross_entropy: return 1;
+    case Function::attention: return c.lq * c.dv;
+    default: return c.x.size();
+  }
 }
 
 template <typename T>
 int run(const Implementation& impl, const Case<T>& c, std::vector<T>& out) {
   const TypedKernels<T>& k = impl.kernels<T>();
   const std::size_t n = c.x.size();
-  out.assign(c.exact.size(), std::numeric_limits<T>::quiet_NaN());
+  // NaN in every output first: an output the kernel never writes shows as NaN.
+  out.assign(output_count(c), std::numeric_limits<T>::quiet_NaN());
   switch (c.function) {
     case Function::softmax: return k.softmax(c.x.data(), out.data(), 1, n);
     case Function::log_softmax: return k.log_softmax(c.x.data(), out.data(), 1, n);
     case Function::logsumexp: return k.logsumexp(c.x.data(), out.data(), 1, n);
     case Function::softmax_temperature: return k.softmax_temperature(c.x.data(), out.data(), 1, n, c.t);
-    case Function::sigmoid: return k.sigmoid(c.x.data(), out.data(), n);
+    case Function::sigmoid: return k.sigmoid(c.x.data(), out.data(), n);  // n values, one row
     case Function::cross_entropy: return k.cross_entropy(c.x.data(), &c.label, out.data(), 1, n);
     case Function::cross_entropy_grad: return k.cross_entropy_grad(c.x.data(), &c.label, out.data(), 1, n);
     case Function::softmax_backward: return k.softmax_backward(c.x.data(), c.dy.data(), out.data(), 1, n);
@@ -146,7 +160,11 @@ std::vector<double> bounds(const Case<T>& c, oracle::BoundModel model) {
     case Function::log_softmax: return log_softmax_bound<T>(c.x, c.exact, model);
     case Function::logsumexp: return {logsumexp_bound<T>(c.x, c.exact[0], model)};
     case Function::softmax_temperature: return softmax_temperature_bound<T>(c.x, c.t, c.exact, model);
-    case Function::sigmoid: return {sigmoid_bound<T>(c.x[0], c.exact[0], model)};
+    case Function::sigmoid: {
+      std::vector<double> b;
+      for (std::size_t i = 0; i < c.x.size(); ++i) b.push_back(sigmoid_bound<T>(c.x[i], c.exact[i], model));
+      return b;
+    }
     case Function::cross_entropy: return {cross_entropy_bound<T>(c.x, label, c.exact[0], model)};
     case Function::cross_entropy_grad: return cross_entropy_grad_bound<T>(c.x, label, c.exact, model);
     case Function::softmax_backward: return softmax_backward_bound<T>(c.x, c.dy, c.exact, model);
@@ -250,6 +268,7 @@ oracle::BoundModel bound_model_for(std::string_view implementation_name) {
 
 #define SOFTCERT_AGREEMENT_INSTANTIATE(T)                                                         \
   template Case<T> make_case<T>(Function, Regime, std::uint64_t);                                 \
+  template void fill_exact<T>(Case<T>&);                                                          \
   template int run<T>(const Implementation&, const Case<T>&, std::vector<T>&);                    \
   template std::vector<double> bounds<T>(const Case<T>&, oracle::BoundModel);                     \
   template std::string describe_inputs<T>(const Case<T>&, std::size_t);                           \

@@ -126,8 +126,88 @@ rc::Gen<std::vector<T>> finite_row(std::size_t max_n) {
 
 template <typename T>
 rc::Gen<std::vector<T>> any_row(std::size_t max_n) {
-  return rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, max_n + 1), [](std::size_t n) {
+  auto mixed = rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, max_n + 1), [](std::size_t n) {
     return rc::gen::container<std::vector<T>>(n, logit<T>());
+  });
+  // A fully masked row (only -inf) is one encoding pattern in millions: make it one row in 12.
+  auto masked = rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, max_n + 1), [](std::size_t n) {
+    return rc::gen::just(std::vector<T>(n, -std::numeric_limits<T>::infinity()));
+  });
+  return rc::gen::weightedOneOf<std::vector<T>>({{11, mixed}, {1, masked}});
+}
+
+namespace {
+
+// Regimes whose rows are finite and small enough for property runs.
+constexpr Regime kFiniteRegimes[] = {Regime::small,        Regime::wide_spread, Regime::huge_offset, Regime::near_overflow,
+                                     Regime::ties,         Regime::one_dominant, Regime::subnormal_spread, Regime::n_one,
+                                     Regime::simd_tails};
+
+template <typename T>
+rc::Gen<std::vector<T>> finite_logits() {
+  // Six parts in fifteen any finite logits, one part each regime.
+  constexpr int kAny = 6, kRegimes = static_cast<int>(std::size(kFiniteRegimes));
+  return rc::gen::mapcat(rc::gen::inRange(0, kAny + kRegimes), [](int k) {
+    return k < kAny ? finite_row<T>() : row<T>(kFiniteRegimes[k - kAny]);
+  });
+}
+
+// Exact shifts of every scale: small integers, powers of two, 1e4-like offsets.
+template <typename T>
+rc::Gen<T> shift() {
+  return rc::gen::weightedOneOf<T>({{3, rc::gen::map(rc::gen::inRange<int>(-64, 65), [](int k) { return static_cast<T>(k); })},
+                                    {2, rc::gen::map(rc::gen::inRange<int>(-60, 61), [](int e) { return std::ldexp(T(1), e); })},
+                                    {1, rc::gen::element(T(1e4), T(-3e5), T(1024), T(-65536))}});
+}
+
+template <typename T>
+rc::Gen<std::vector<T>> small_values(std::size_t count) {
+  return rc::gen::container<std::vector<T>>(
+      count, rc::gen::map(rc::gen::inRange<int>(-512, 513), [](int k) { return static_cast<T>(k) / 64; }));
+}
+
+}  // namespace
+
+template <typename T>
+rc::Gen<Input<T>> input(InputKind kind) {
+  return rc::gen::exec([kind] {
+    Input<T> in;
+    switch (kind) {
+      case InputKind::finite_row:
+      case InputKind::masked_row: in.z = *finite_logits<T>(); break;
+      case InputKind::any_row: in.z = *any_row<T>(); break;
+      case InputKind::pair: in.z = *rc::gen::container<std::vector<T>>(2, finite_logit<T>()); break;
+      case InputKind::batch: {
+        in.rows = *rc::gen::inRange<std::size_t>(2, 6);
+        const std::size_t n = *rc::gen::inRange<std::size_t>(1, 21);
+        in.z = *rc::gen::container<std::vector<T>>(in.rows * n, finite_logit<T>());
+        break;
+      }
+      case InputKind::attention: {
+        in.lq = *rc::gen::inRange<std::size_t>(1, 7);
+        in.lk = *rc::gen::inRange<std::size_t>(1, 11);
+        in.d = *rc::gen::inRange<std::size_t>(1, 9);
+        in.dv = *rc::gen::inRange<std::size_t>(1, 6);
+        in.causal = *rc::gen::arbitrary<bool>();
+        in.q = *small_values<T>(in.lq * in.d);
+        in.k = *small_values<T>(in.lk * in.d);
+        in.v = *small_values<T>(in.lk * in.dv);
+        return in;
+      }
+    }
+    const std::size_t n = in.n();
+    in.labels.clear();
+    for (std::size_t r = 0; r < in.rows; ++r) in.labels.push_back(*rc::gen::inRange<std::int64_t>(0, static_cast<std::int64_t>(n)));
+    in.c = *shift<T>();
+    in.t = *rc::gen::element(T(1), T(0.5), T(2), T(0.1), T(10), T(1e-3), T(1e3));
+    in.seed = *rc::gen::arbitrary<std::uint64_t>();
+    in.dy = *small_values<T>(n);
+    if (kind == InputKind::masked_row || kind == InputKind::any_row) {
+      in.keep = *rc::gen::container<std::vector<std::uint8_t>>(in.z.size(), rc::gen::map(rc::gen::inRange(0, 4), [](int k) {
+        return static_cast<std::uint8_t>(k != 0);
+      }));
+    }
+    return in;
   });
 }
 
@@ -170,7 +250,8 @@ std::vector<std::string> classify(const std::vector<T>& row) {
   template rc::Gen<std::vector<T>> row<T>(Regime);                                      \
   template rc::Gen<std::vector<T>> finite_row<T>(std::size_t);                          \
   template rc::Gen<std::vector<T>> any_row<T>(std::size_t);                             \
-  template std::vector<std::string> classify<T>(const std::vector<T>&);
+  template std::vector<std::string> classify<T>(const std::vector<T>&);                 \
+  template rc::Gen<Input<T>> input<T>(InputKind);
 
 SOFTCERT_GENERATORS_INSTANTIATE(float)
 SOFTCERT_GENERATORS_INSTANTIATE(double)

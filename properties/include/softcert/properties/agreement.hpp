@@ -37,6 +37,10 @@ struct Case {
 template <typename T>
 Case<T> make_case(Function function, Regime regime, std::uint64_t seed);
 
+// Computes c.exact (the oracle's outputs) from c's function and inputs.
+template <typename T>
+void fill_exact(Case<T>& c);
+
 // Whether make_case has inputs for this pair (attention and sigmoid use a subset of regimes).
 bool applicable(Function function, Regime regime);
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "softcert/properties/catalogue.hpp"
 #include "softcert/properties/regimes.hpp"
 
 namespace softcert::properties::gen {
@@ -44,6 +45,12 @@ rc::Gen<std::vector<T>> finite_row(std::size_t max_n = 67);
 // A row of any logits (NaN, ±inf included), n in [1, max_n].
 template <typename T>
 rc::Gen<std::vector<T>> any_row(std::size_t max_n = 67);
+
+// An input of the kind a property asks for (catalogue.hpp): rows drawn from the regimes and
+// from logit(), with the label, shift, temperature, mask, upstream gradient or attention
+// problem filled in; shrinks towards small readable problems.
+template <typename T>
+rc::Gen<Input<T>> input(InputKind kind);
 
 // The classes a row belongs to, for RC_CLASSIFY and for failing a run in which a required
 // class never occurred: "nan", "+inf", "-inf", "all -inf", "subnormal", "-0", "n=1",
