@@ -33,10 +33,11 @@ std::vector<Grade> grades(const Report& report) {
   std::vector<Grade> out;
   for (const auto& key : order) {
     Grade g = by_key[key];
+    // Graded on every output, subnormal ones included (their ULP is the smallest subnormal).
     g.grade = failed[key] ? "fails"
-              : g.max_ulp_normal <= 0.5 ? "correctly rounded"
-              : g.max_ulp_normal <= 1.0 ? "faithful"
-                                        : "within bound";
+              : g.max_ulp <= 0.5 ? "correctly rounded"
+              : g.max_ulp <= 1.0 ? "faithful"
+                                 : "within bound";
     out.push_back(g);
   }
   return out;
@@ -48,7 +49,7 @@ void print_certificate(const Report& report, std::ostream& out) {
   fmt::print(out, "  {:<22} {:<5} {:<18} {:>14} {:>10}\n", "function", "type", "grade",
              "max ULP normal", "max ULP");
   for (const Grade& g : grades(report)) {
-    fmt::print(out, "  {:<22} {:<5} {:<18} {:>14.3g} {:>10.3g}\n", g.function, g.dtype, g.grade,
+    fmt::print(out, "  {:<22} {:<5} {:<18} {:>14.4g} {:>10.4g}\n", g.function, g.dtype, g.grade,
                g.max_ulp_normal, g.max_ulp);
   }
   std::size_t passed = 0, failed = 0, declined = 0, skipped = 0;

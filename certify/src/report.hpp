@@ -11,7 +11,8 @@
 namespace softcert::certify {
 
 // The grade of one function and type over its oracle-agreement checks: "correctly rounded"
-// (every output within 0.5 ULP), "faithful" (within 1 ULP), "within bound", or "fails".
+// (every output, subnormal ones included, within 0.5 ULP), "faithful" (within 1 ULP), "within
+// bound" (the algorithm's a-priori bound), or "fails".
 struct Grade {
   std::string function, dtype, grade;
   double max_ulp_normal = 0;
