@@ -2,7 +2,7 @@
 // excluding them. A fully masked row is then the softmax of its raw logits (neither all-NaN, all-0
 // nor uniform: no convention allows it), and a masked logit 10000 above the kept ones wins.
 // In the wild: BERT-style extended attention masks, scores + (1 - mask) * -10000.
-// Revealed by: f32 masked_softmax([0x0p+0, 0x1.4p+2], keep [0, 0]) = [0x1.b4p-8, 0x1.fc9p-1] (approx.); allowed: all 0, all NaN or [0x1p-1, 0x1p-1].
+// Revealed by: f32 masked_softmax([0x0p+0, 0x1.4p+2], keep [0, 0]) = [0x1.b69f68p-8, 0x1.fc92c2p-1]; allowed: all 0, all NaN or [0x1p-1, 0x1p-1].
 #include "common.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // broken-attention_scaled_by_d: attention scores are divided by d instead of √d, so the attention
 // weights are too flat (the softmax sees scores √d times too small).
 // In the wild: attention implementations writing scores / d_k instead of scores / sqrt(d_k).
-// Revealed by: f32 attention, d = 4, dv = 1: q = [0x1p+0 × 4], k = [[0x1p+0 × 4], [0x0p+0 × 4]], v = [[0x1p+0], [0x0p+0]] → 0x1.765b7ep-1; exact 0x1.c2f83ap-1.
+// Revealed by: f32 attention, d = 4, dv = 1: q = [0x1p+0 × 4], k = [[0x1p+0 × 4], [0x0p+0 × 4]], v = [[0x1p+0], [0x0p+0]] → 0x1.764d5p-1; exact 0x1.c2f7d6p-1.
 #include "common.hpp"
 
 namespace {

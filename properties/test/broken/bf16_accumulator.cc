@@ -3,7 +3,7 @@
 // kernel. Every output then carries a ~2^-9 (f32) / ~2^-24 (f64) relative error, far beyond the
 // standard algorithm's bound, and the sum stalls once it reaches 256 (n ≥ 256 equal logits).
 // In the wild: mixed-precision kernels that accumulate in the storage type (bf16/fp16) instead of fp32.
-// Revealed by: f32 softmax([0x0p+0, -0x1p+0]) = [0x1.76p-1, 0x1.13p-2]; exact [0x1.763236p-1, 0x1.1395p-2].
+// Revealed by: f32 softmax([0x0p+0, -0x1p+0]) = [0x1.767dcep-1, 0x1.13891p-2]; exact [0x1.764d5p-1, 0x1.136562p-2].
 #include <bit>
 
 #include "common.hpp"

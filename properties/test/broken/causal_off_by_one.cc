@@ -1,7 +1,7 @@
 // broken-causal_off_by_one: the causal mask lets query i attend keys j <= i + 1, one step into the
 // future (the output of row i changes with key i + 1).
 // In the wild: a causal mask built with the wrong diagonal offset (triu(..., diagonal=2) instead of 1).
-// Revealed by: f32 causal attention, lq = lk = 2, d = dv = 1: q = [[0x1p+0], [0x1p+0]], k = [[0x0p+0], [0x1p+0]], v = [[0x0p+0], [0x1p+0]] → row 0 = 0x1.762a9ep-1; exact 0x0p+0.
+// Revealed by: f32 causal attention, lq = lk = 2, d = dv = 1: q = [[0x1p+0], [0x1p+0]], k = [[0x0p+0], [0x1p+0]], v = [[0x0p+0], [0x1p+0]] → row 0 = 0x1.764d5p-1; exact 0x0p+0.
 #include "common.hpp"
 
 namespace {

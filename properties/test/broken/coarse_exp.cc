@@ -1,7 +1,7 @@
 // broken-coarse_exp: exp replaced by a "fast exp": range reduction to r in [-ln2/2, ln2/2] and a
 // cubic Taylor polynomial, relative error up to ~6e-4 (thousands of f32 ULPs) in every output.
 // In the wild: fast-exp approximations (Schraudolph's trick, low-degree polynomials) in inference kernels.
-// Revealed by: f32 softmax([0x0p+0, -0x1.62e43p-2]) (0, -ln2/2) = [0x1.2c2e6ap-1, 0x1.a7a72ap-2]; exact [0x1.2bec34p-1, 0x1.a827ap-2].
+// Revealed by: f32 softmax([0x0p+0, -0x1.62e43p-2]) (0, -ln2/2) = [0x1.2c057ap-1, 0x1.a7f50cp-2]; exact [0x1.2bec34p-1, 0x1.a8279ap-2].
 #include "common.hpp"
 
 namespace {

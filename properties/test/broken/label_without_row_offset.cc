@@ -2,7 +2,7 @@
 // into its row: z[label] instead of z[r * n + label] for the loss, and the gradient's -1 lands in
 // row 0. Right when rows == 1, wrong for every later row.
 // In the wild: flat indexing in batched loss kernels (the row offset forgotten for the gathered logit).
-// Revealed by: f32 cross_entropy, rows = 2: [[0x0p+0, 0x0p+0], [0x0p+0, 0x1p+0]], labels [0, 1] → loss[1] = 0x1.5031eap+0; exact 0x1.40d9d2p-2.
+// Revealed by: f32 cross_entropy, rows = 2: [[0x0p+0, 0x0p+0], [0x0p+0, 0x1p+0]], labels [0, 1] → loss[1] = 0x1.5031eap+0; exact 0x1.40c7acp-2.
 #include "common.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // broken-no_max_subtraction: softmax as exp(z_i) / Σ exp(z_j), without subtracting the row max
 // first, so exp overflows to inf (inf / inf = NaN) or every exp underflows to 0 (0 / 0 = NaN).
 // In the wild: the textbook one-liner exp(x) / sum(exp(x)) in tutorials, homework and quick ports.
-// Revealed by: f32 softmax([0x1.9p+6, 0x0p+0]) (logits 100, 0) = [nan, 0x0p+0]; exact [0x1p+0, 0x1.6c8bfep-145].
+// Revealed by: f32 softmax([0x1.9p+6, 0x0p+0]) (logits 100, 0) = [nan, 0x0p+0]; exact [0x1p+0, 0x1.bp-145].
 #include "common.hpp"
 
 namespace {

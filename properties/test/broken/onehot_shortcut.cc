@@ -3,7 +3,7 @@
 // "negligible next to 1". It is negligible in the sum, not as an output: those probabilities are
 // normal numbers that must be right to a few ULPs, and come out 0.
 // In the wild: "hard"/early-exit softmax paths that confuse absolute and relative error.
-// Revealed by: f32 softmax([0x0p+0, -0x1p+4]) (0, -16) = [0x1p+0, 0x0p+0]; exact [0x1.fffffep-1, 0x1.e355bcp-24].
+// Revealed by: f32 softmax([0x0p+0, -0x1p+4]) (0, -16) = [0x1p+0, 0x0p+0]; exact [0x1.fffffcp-1, 0x1.e355b8p-24].
 #include "common.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 // exp(m_old - m_new) when the running max grows, so every term added before the max is counted as
 // if it were the max. Right when the max comes first, wrong otherwise.
 // In the wild: online-softmax / flash-attention kernels that forget the correction factor.
-// Revealed by: f32 softmax([0x0p+0, 0x1.4p+3]) (0, 10) = [0x1.7cfc48p-16, 0x1p-1]; exact [0x1.7cf7b8p-15, 0x1.fffa08p-1].
+// Revealed by: f32 softmax([0x0p+0, 0x1.4p+3]) (0, 10) = [0x1.7cd79cp-16, 0x1p-1]; exact [0x1.7cd32ep-15, 0x1.fffa0cp-1].
 #include "common.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // broken-temperature_multiplied: softmax_temperature computes softmax(z * T) instead of softmax(z / T)
 // (temperature confused with the inverse temperature β = 1/T): T > 1 sharpens instead of flattening.
 // In the wild: sampling code that multiplies logits by the temperature.
-// Revealed by: f32 softmax_temperature([0x0p+0, 0x1p+0], T = 0x1p+1) = [0x1.e83e48p-4, 0x1.c2f83ap-1]; exact [0x1.828b0ep-2, 0x1.3eba7ap-1].
+// Revealed by: f32 softmax_temperature([0x0p+0, 0x1p+0], T = 0x1p+1) = [0x1.e84152p-4, 0x1.c2f7d4p-1]; exact [0x1.829a06p-2, 0x1.3eb2fep-1].
 #include "common.hpp"
 
 namespace {
