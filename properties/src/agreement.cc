@@ -133,22 +133,22 @@ template <typename T>
 int run(const Implementation& impl, const Case<T>& c, std::vector<T>& out) {
   const TypedKernels<T>& k = impl.kernels<T>();
   const std::size_t n = c.x.size();
-  // NaN in every output first: an output the kernel never writes shows as NaN.
-  out.assign(output_count(c), std::numeric_limits<T>::quiet_NaN());
-  switch (c.function) {
-    case Function::softmax: return k.softmax(c.x.data(), out.data(), 1, n);
-    case Function::log_softmax: return k.log_softmax(c.x.data(), out.data(), 1, n);
-    case Function::logsumexp: return k.logsumexp(c.x.data(), out.data(), 1, n);
-    case Function::softmax_temperature: return k.softmax_temperature(c.x.data(), out.data(), 1, n, c.t);
-    case Function::sigmoid: return k.sigmoid(c.x.data(), out.data(), n);  // n values, one row
-    case Function::cross_entropy: return k.cross_entropy(c.x.data(), &c.label, out.data(), 1, n);
-    case Function::cross_entropy_grad: return k.cross_entropy_grad(c.x.data(), &c.label, out.data(), 1, n);
-    case Function::softmax_backward: return k.softmax_backward(c.x.data(), c.dy.data(), out.data(), 1, n);
-    case Function::masked_softmax: return k.masked_softmax(c.x.data(), c.keep.data(), out.data(), 1, n);
-    case Function::attention:
-      return k.attention(c.x.data(), c.k.data(), c.v.data(), out.data(), c.lq, c.lk, c.d, c.dv, c.causal);
-  }
-  return SOFTCERT_ERR_UNSUPPORTED;
+  return call_guarded(out, output_count(c), [&](T* y) {
+    switch (c.function) {
+      case Function::softmax: return k.softmax(c.x.data(), y, 1, n);
+      case Function::log_softmax: return k.log_softmax(c.x.data(), y, 1, n);
+      case Function::logsumexp: return k.logsumexp(c.x.data(), y, 1, n);
+      case Function::softmax_temperature: return k.softmax_temperature(c.x.data(), y, 1, n, c.t);
+      case Function::sigmoid: return k.sigmoid(c.x.data(), y, n);  // n values, one row
+      case Function::cross_entropy: return k.cross_entropy(c.x.data(), &c.label, y, 1, n);
+      case Function::cross_entropy_grad: return k.cross_entropy_grad(c.x.data(), &c.label, y, 1, n);
+      case Function::softmax_backward: return k.softmax_backward(c.x.data(), c.dy.data(), y, 1, n);
+      case Function::masked_softmax: return k.masked_softmax(c.x.data(), c.keep.data(), y, 1, n);
+      case Function::attention:
+        return k.attention(c.x.data(), c.k.data(), c.v.data(), y, c.lq, c.lk, c.d, c.dv, c.causal);
+    }
+    return int(SOFTCERT_ERR_UNSUPPORTED);
+  });
 }
 
 template <typename T>

@@ -878,18 +878,20 @@ int call_rows(const Implementation& impl, Function f, const Input<T>& in, std::v
               std::vector<std::int64_t>& labels, std::vector<std::uint8_t>& keep, std::vector<T>& out, std::size_t rows) {
   const TypedKernels<T>& k = impl.kernels<T>();
   const std::size_t n = z.size() / rows;
-  out.assign(f == Function::logsumexp || f == Function::cross_entropy ? rows : rows * n, std::numeric_limits<T>::quiet_NaN());
-  switch (f) {
-    case Function::softmax: return k.softmax(z.data(), out.data(), rows, n);
-    case Function::log_softmax: return k.log_softmax(z.data(), out.data(), rows, n);
-    case Function::logsumexp: return k.logsumexp(z.data(), out.data(), rows, n);
-    case Function::softmax_temperature: return k.softmax_temperature(z.data(), out.data(), rows, n, in.t);
-    case Function::cross_entropy: return k.cross_entropy(z.data(), labels.data(), out.data(), rows, n);
-    case Function::cross_entropy_grad: return k.cross_entropy_grad(z.data(), labels.data(), out.data(), rows, n);
-    case Function::softmax_backward: return k.softmax_backward(z.data(), dy.data(), out.data(), rows, n);
-    case Function::masked_softmax: return k.masked_softmax(z.data(), keep.data(), out.data(), rows, n);
-    default: return SOFTCERT_ERR_UNSUPPORTED;
-  }
+  const std::size_t count = f == Function::logsumexp || f == Function::cross_entropy ? rows : rows * n;
+  return call_guarded(out, count, [&](T* y) {
+    switch (f) {
+      case Function::softmax: return k.softmax(z.data(), y, rows, n);
+      case Function::log_softmax: return k.log_softmax(z.data(), y, rows, n);
+      case Function::logsumexp: return k.logsumexp(z.data(), y, rows, n);
+      case Function::softmax_temperature: return k.softmax_temperature(z.data(), y, rows, n, in.t);
+      case Function::cross_entropy: return k.cross_entropy(z.data(), labels.data(), y, rows, n);
+      case Function::cross_entropy_grad: return k.cross_entropy_grad(z.data(), labels.data(), y, rows, n);
+      case Function::softmax_backward: return k.softmax_backward(z.data(), dy.data(), y, rows, n);
+      case Function::masked_softmax: return k.masked_softmax(z.data(), keep.data(), y, rows, n);
+      default: return int(SOFTCERT_ERR_UNSUPPORTED);
+    }
+  });
 }
 
 // Inputs of `rows` rows for the row kernels, derived from in (labels, keep and dy per row).
@@ -982,6 +984,16 @@ Verdict input_unchanged(const Implementation& impl, const Input<T>& in, Profile)
   return ran ? Verdict::pass() : Verdict::skip("no row kernel");
 }
 
+// A kernel that writes outside its output fails whichever property caught it doing so.
+template <typename T, PropertyCheck<T> F>
+Verdict guarded(const Implementation& impl, const Input<T>& in, Profile p) {
+  try {
+    return F(impl, in, p);
+  } catch (const KernelMisbehaved& e) {
+    return Verdict::fail(std::string("a kernel ") + e.what() + "; input " + describe(in));
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -989,72 +1001,72 @@ const std::vector<Property<T>>& catalogue() {
   using K = InputKind;
   static const std::vector<Property<T>> all = {
       {{"softmax.oracle_agreement", "p_i = exp(z_i) / Σ exp(z_j), correctly rounded, within the a-priori bound", K::finite_row},
-       &oracle_agreement<T, Function::softmax>},
-      {{"log_softmax.oracle_agreement", "log p_i = z_i - log Σ exp(z_j)", K::finite_row}, &oracle_agreement<T, Function::log_softmax>},
-      {{"logsumexp.oracle_agreement", "lse(z) = m + log Σ exp(z_j - m)", K::finite_row}, &oracle_agreement<T, Function::logsumexp>},
+       &guarded<T, &oracle_agreement<T, Function::softmax>>},
+      {{"log_softmax.oracle_agreement", "log p_i = z_i - log Σ exp(z_j)", K::finite_row}, &guarded<T, &oracle_agreement<T, Function::log_softmax>>},
+      {{"logsumexp.oracle_agreement", "lse(z) = m + log Σ exp(z_j - m)", K::finite_row}, &guarded<T, &oracle_agreement<T, Function::logsumexp>>},
       {{"softmax_temperature.oracle_agreement", "softmax_T(z)_i = exp(z_i / T) / Σ exp(z_j / T)", K::finite_row},
-       &oracle_agreement<T, Function::softmax_temperature>},
-      {{"sigmoid.oracle_agreement", "σ(x) = 1 / (1 + exp(-x))", K::finite_row}, &oracle_agreement<T, Function::sigmoid>},
-      {{"cross_entropy.oracle_agreement", "L = log Σ exp(z_j) - z_y", K::finite_row}, &oracle_agreement<T, Function::cross_entropy>},
+       &guarded<T, &oracle_agreement<T, Function::softmax_temperature>>},
+      {{"sigmoid.oracle_agreement", "σ(x) = 1 / (1 + exp(-x))", K::finite_row}, &guarded<T, &oracle_agreement<T, Function::sigmoid>>},
+      {{"cross_entropy.oracle_agreement", "L = log Σ exp(z_j) - z_y", K::finite_row}, &guarded<T, &oracle_agreement<T, Function::cross_entropy>>},
       {{"cross_entropy_grad.oracle_agreement", "∂L/∂z_i = p_i - 1[i = y]", K::finite_row},
-       &oracle_agreement<T, Function::cross_entropy_grad>},
+       &guarded<T, &oracle_agreement<T, Function::cross_entropy_grad>>},
       {{"softmax_backward.oracle_agreement", "dx = (diag(p) - p pᵀ) dy", K::finite_row},
-       &oracle_agreement<T, Function::softmax_backward>},
+       &guarded<T, &oracle_agreement<T, Function::softmax_backward>>},
       {{"masked_softmax.oracle_agreement", "softmax over the kept entries, 0 elsewhere", K::masked_row},
-       &oracle_agreement<T, Function::masked_softmax>},
+       &guarded<T, &oracle_agreement<T, Function::masked_softmax>>},
       {{"attention.oracle_agreement", "o = Σ_i α_i v_i with α = softmax(q·k_i / √d)", K::attention},
-       &oracle_agreement<T, Function::attention>},
-      {{"softmax.special_values", "DESIGN.md §2: NaN, +inf, -inf and fully masked rows", K::any_row}, &special_values<T, Function::softmax>},
-      {{"log_softmax.special_values", "DESIGN.md §2 for log_softmax", K::any_row}, &special_values<T, Function::log_softmax>},
-      {{"logsumexp.special_values", "DESIGN.md §2 for log-sum-exp", K::any_row}, &special_values<T, Function::logsumexp>},
-      {{"cross_entropy.special_values", "DESIGN.md §2 for cross-entropy", K::any_row}, &special_values<T, Function::cross_entropy>},
-      {{"softmax.range", "0 < p_i < 1 for all i (because exp(·) > 0)", K::finite_row}, &softmax_range<T>},
-      {{"log_softmax.range", "log p_i <= 0", K::finite_row}, &log_softmax_range<T>},
-      {{"kernel.finite_in_no_nan", "finite inputs never give NaN (DESIGN.md §2)", K::finite_row}, &finite_in_no_nan<T>},
-      {{"softmax.sum_to_one", "Σ p_i = 1 (because you divide by the sum)", K::finite_row}, &sum_to_one<T>},
+       &guarded<T, &oracle_agreement<T, Function::attention>>},
+      {{"softmax.special_values", "DESIGN.md §2: NaN, +inf, -inf and fully masked rows", K::any_row}, &guarded<T, &special_values<T, Function::softmax>>},
+      {{"log_softmax.special_values", "DESIGN.md §2 for log_softmax", K::any_row}, &guarded<T, &special_values<T, Function::log_softmax>>},
+      {{"logsumexp.special_values", "DESIGN.md §2 for log-sum-exp", K::any_row}, &guarded<T, &special_values<T, Function::logsumexp>>},
+      {{"cross_entropy.special_values", "DESIGN.md §2 for cross-entropy", K::any_row}, &guarded<T, &special_values<T, Function::cross_entropy>>},
+      {{"softmax.range", "0 < p_i < 1 for all i (because exp(·) > 0)", K::finite_row}, &guarded<T, &softmax_range<T>>},
+      {{"log_softmax.range", "log p_i <= 0", K::finite_row}, &guarded<T, &log_softmax_range<T>>},
+      {{"kernel.finite_in_no_nan", "finite inputs never give NaN (DESIGN.md §2)", K::finite_row}, &guarded<T, &finite_in_no_nan<T>>},
+      {{"softmax.sum_to_one", "Σ p_i = 1 (because you divide by the sum)", K::finite_row}, &guarded<T, &sum_to_one<T>>},
       {{"softmax.shift_invariance", "softmax(z + c) = softmax(z): adding a constant to every logit changes nothing", K::finite_row},
-       &softmax_shift<T>},
-      {{"logsumexp.shift", "log Σ exp(z_j + c) = c + log Σ exp(z_j)", K::finite_row}, &logsumexp_shift<T>},
-      {{"cross_entropy.shift_invariance", "the loss is shift-invariant too", K::finite_row}, &cross_entropy_shift<T>},
-      {{"softmax.ratio", "p_i / p_j = exp(z_i - z_j)", K::finite_row}, &softmax_ratio<T>},
+       &guarded<T, &softmax_shift<T>>},
+      {{"logsumexp.shift", "log Σ exp(z_j + c) = c + log Σ exp(z_j)", K::finite_row}, &guarded<T, &logsumexp_shift<T>>},
+      {{"cross_entropy.shift_invariance", "the loss is shift-invariant too", K::finite_row}, &guarded<T, &cross_entropy_shift<T>>},
+      {{"softmax.ratio", "p_i / p_j = exp(z_i - z_j)", K::finite_row}, &guarded<T, &softmax_ratio<T>>},
       {{"softmax.monotone", "if z_i is bigger, p_i is bigger; equal logits give equal probabilities", K::finite_row},
-       &softmax_monotone<T>},
+       &guarded<T, &softmax_monotone<T>>},
       {{"softmax.permutation", "softmax(πz) = π softmax(z): only the values matter, not their order", K::finite_row},
-       &softmax_permutation<T>},
-      {{"sigmoid.two_class_softmax", "K = 2: softmax([a, b])_0 = σ(a - b)", K::pair}, &sigmoid_two_class<T>},
-      {{"sigmoid.symmetry", "σ(x) + σ(-x) = 1", K::finite_row}, &sigmoid_symmetry<T>},
-      {{"sigmoid.monotone", "σ is increasing", K::finite_row}, &sigmoid_monotone<T>},
+       &guarded<T, &softmax_permutation<T>>},
+      {{"sigmoid.two_class_softmax", "K = 2: softmax([a, b])_0 = σ(a - b)", K::pair}, &guarded<T, &sigmoid_two_class<T>>},
+      {{"sigmoid.symmetry", "σ(x) + σ(-x) = 1", K::finite_row}, &guarded<T, &sigmoid_symmetry<T>>},
+      {{"sigmoid.monotone", "σ is increasing", K::finite_row}, &guarded<T, &sigmoid_monotone<T>>},
       {{"softmax_temperature.zero_limit", "as T -> 0+, p_k -> 1 at the argmax and all others -> 0 (ties split)", K::finite_row},
-       &temperature_zero<T>},
-      {{"softmax_temperature.infinite_limit", "as T -> inf, softmax becomes uniform", K::finite_row}, &temperature_infinite<T>},
+       &guarded<T, &temperature_zero<T>>},
+      {{"softmax_temperature.infinite_limit", "as T -> inf, softmax becomes uniform", K::finite_row}, &guarded<T, &temperature_infinite<T>>},
       {{"softmax_temperature.entropy_monotone", "raising T flattens the distribution: entropy does not decrease", K::finite_row},
-       &temperature_entropy<T>},
-      {{"softmax_temperature.one_is_softmax", "T = 1 is plain softmax", K::finite_row}, &temperature_one<T>},
-      {{"logsumexp.between_max_and_max_plus_log_n", "max(z) <= lse(z) <= max(z) + log n", K::finite_row}, &logsumexp_between<T>},
-      {{"log_softmax.is_z_minus_lse", "log p_i = z_i - log Σ exp(z_j)", K::finite_row}, &log_softmax_is_z_minus_lse<T>},
-      {{"log_softmax.exp_is_softmax", "exp(log_softmax) = softmax", K::finite_row}, &exp_log_softmax_is_softmax<T>},
+       &guarded<T, &temperature_entropy<T>>},
+      {{"softmax_temperature.one_is_softmax", "T = 1 is plain softmax", K::finite_row}, &guarded<T, &temperature_one<T>>},
+      {{"logsumexp.between_max_and_max_plus_log_n", "max(z) <= lse(z) <= max(z) + log n", K::finite_row}, &guarded<T, &logsumexp_between<T>>},
+      {{"log_softmax.is_z_minus_lse", "log p_i = z_i - log Σ exp(z_j)", K::finite_row}, &guarded<T, &log_softmax_is_z_minus_lse<T>>},
+      {{"log_softmax.exp_is_softmax", "exp(log_softmax) = softmax", K::finite_row}, &guarded<T, &exp_log_softmax_is_softmax<T>>},
       {{"log_softmax.no_underflow", "computing log-softmax directly avoids log(softmax) underflowing to -inf", K::finite_row},
-       &log_softmax_no_underflow<T>},
-      {{"cross_entropy.nonnegative", "L = -log p_y >= 0", K::finite_row}, &cross_entropy_nonnegative<T>},
-      {{"cross_entropy.is_lse_minus_zy", "L = log Σ exp(z_j) - z_y", K::finite_row}, &cross_entropy_is_lse_minus_zy<T>},
-      {{"cross_entropy_grad.sums_to_zero", "Σ_i (p_i - 1[i = y]) = 0", K::finite_row}, &grad_sums_to_zero<T>},
-      {{"softmax_backward.jacobian_rows_sum_to_zero", "rows of diag(p) - p pᵀ sum to 0", K::finite_row}, &backward_constant_dy<T>},
+       &guarded<T, &log_softmax_no_underflow<T>>},
+      {{"cross_entropy.nonnegative", "L = -log p_y >= 0", K::finite_row}, &guarded<T, &cross_entropy_nonnegative<T>>},
+      {{"cross_entropy.is_lse_minus_zy", "L = log Σ exp(z_j) - z_y", K::finite_row}, &guarded<T, &cross_entropy_is_lse_minus_zy<T>>},
+      {{"cross_entropy_grad.sums_to_zero", "Σ_i (p_i - 1[i = y]) = 0", K::finite_row}, &guarded<T, &grad_sums_to_zero<T>>},
+      {{"softmax_backward.jacobian_rows_sum_to_zero", "rows of diag(p) - p pᵀ sum to 0", K::finite_row}, &guarded<T, &backward_constant_dy<T>>},
       {{"masked_softmax.masked_are_zero", "softmax assigns 0 probability to masked positions (exp(-inf) = 0)", K::masked_row},
-       &masked_are_zero<T>},
+       &guarded<T, &masked_are_zero<T>>},
       {{"masked_softmax.kept_is_softmax_of_kept", "kept positions get softmax over the kept entries", K::masked_row},
-       &masked_is_softmax_of_kept<T>},
-      {{"masked_softmax.neg_inf_is_masking", "scores_i + (-inf) masks position i", K::masked_row}, &neg_inf_is_masking<T>},
+       &guarded<T, &masked_is_softmax_of_kept<T>>},
+      {{"masked_softmax.neg_inf_is_masking", "scores_i + (-inf) masks position i", K::masked_row}, &guarded<T, &neg_inf_is_masking<T>>},
       {{"masked_softmax.fully_masked", "DESIGN.md §2: a row with nothing kept is all NaN, all 0 or uniform", K::masked_row},
-       &fully_masked<T>},
+       &guarded<T, &fully_masked<T>>},
       {{"attention.weights_sum_to_one", "attention weights are nonnegative and sum to 1", K::attention},
-       &attention_weights_sum_to_one<T>},
-      {{"attention.convex_combination", "attention is a convex combination of value vectors", K::attention}, &attention_convex<T>},
-      {{"attention.scaled_by_sqrt_d", "scores_i = (q · k_i) / √d", K::attention}, &attention_scaled_by_sqrt_d<T>},
+       &guarded<T, &attention_weights_sum_to_one<T>>},
+      {{"attention.convex_combination", "attention is a convex combination of value vectors", K::attention}, &guarded<T, &attention_convex<T>>},
+      {{"attention.scaled_by_sqrt_d", "scores_i = (q · k_i) / √d", K::attention}, &guarded<T, &attention_scaled_by_sqrt_d<T>>},
       {{"attention.causal", "a causal mask hides future positions: they cannot change the output", K::attention},
-       &attention_causal<T>},
-      {{"kernel.row_independence", "each row of a batch is its own softmax", K::batch}, &row_independence<T>},
-      {{"kernel.determinism", "the same input twice gives the same bits", K::finite_row}, &determinism<T>},
-      {{"kernel.input_unchanged", "a kernel never changes its inputs (DESIGN.md §3)", K::finite_row}, &input_unchanged<T>},
+       &guarded<T, &attention_causal<T>>},
+      {{"kernel.row_independence", "each row of a batch is its own softmax", K::batch}, &guarded<T, &row_independence<T>>},
+      {{"kernel.determinism", "the same input twice gives the same bits", K::finite_row}, &guarded<T, &determinism<T>>},
+      {{"kernel.input_unchanged", "a kernel never changes its inputs (DESIGN.md §3)", K::finite_row}, &guarded<T, &input_unchanged<T>>},
   };
   return all;
 }

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,6 +19,33 @@
 #include "softcert/properties/regimes.hpp"
 
 namespace softcert::properties {
+
+// Thrown when a kernel writes outside its output; properties report it as a failure.
+struct KernelMisbehaved : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Calls call(pointer) with `count` outputs surrounded by guard zones of a NaN payload that no
+// arithmetic produces, and with the outputs themselves poisoned with it (so an output never
+// written shows as NaN); `out` receives the outputs. Throws KernelMisbehaved when a guard changed.
+template <typename T, typename Call>
+int call_guarded(std::vector<T>& out, std::size_t count, Call&& call) {
+  constexpr std::size_t kGuard = 64;
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  const Bits poison_bits = sizeof(T) == 4 ? Bits(0x7fc5a5a5u) : Bits(0x7ff8a5a5a5a5a5a5ull);
+  T poison;
+  std::memcpy(&poison, &poison_bits, sizeof(T));
+  std::vector<T> buffer(kGuard + count + kGuard, poison);
+  const int status = call(buffer.data() + kGuard);
+  for (std::size_t i = 0; i < kGuard; ++i) {
+    if (std::memcmp(&buffer[i], &poison, sizeof(T)) != 0 || std::memcmp(&buffer[kGuard + count + i], &poison, sizeof(T)) != 0) {
+      throw KernelMisbehaved("wrote outside its output of " + std::to_string(count) + " values (" +
+                             (i < kGuard && std::memcmp(&buffer[i], &poison, sizeof(T)) != 0 ? "before" : "after") + " it)");
+    }
+  }
+  out.assign(buffer.begin() + kGuard, buffer.begin() + kGuard + count);
+  return status;
+}
 
 template <typename T>
 struct Case {
