@@ -5,6 +5,8 @@
 #include <rapidcheck.h>
 
 #include <map>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 
 #include "softcert/properties/catalogue.hpp"
@@ -60,6 +62,39 @@ TEST_P(Catalogue, F64) { check_catalogue<double>(*find_builtin(GetParam())); }
 
 INSTANTIATE_TEST_SUITE_P(Lib, Catalogue, ::testing::Values("stable", "online", "accurate"),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace softcert::properties
+
+namespace softcert::properties {
+namespace {
+
+std::string_view kind_name(InputKind k) {
+  switch (k) {
+    case InputKind::finite_row: return "finite rows (every finite regime)";
+    case InputKind::any_row: return "rows of any encodings (NaN, ±inf, subnormals, fully masked)";
+    case InputKind::masked_row: return "finite rows with a mask";
+    case InputKind::pair: return "pairs of finite logits";
+    case InputKind::batch: return "batches of 2-5 rows";
+    case InputKind::attention: return "attention problems (lq ≤ 6, lk ≤ 10, d ≤ 8, dv ≤ 5)";
+  }
+  return "?";
+}
+
+// Every property has a unique name and a claim; with SOFTCERT_PROPERTIES_DOC=path set, the
+// catalogue is written there as the table of docs/properties.md.
+TEST(CatalogueDoc, NamesAreUniqueAndEveryPropertyStatesItsClaim) {
+  std::set<std::string> names;
+  std::string table = "| property | the claim it checks | inputs |\n|---|---|---|\n";
+  for (const Property<float>& p : catalogue<float>()) {
+    EXPECT_TRUE(names.insert(p.info.name).second) << "duplicate property " << p.info.name;
+    EXPECT_FALSE(p.info.claim.empty()) << p.info.name;
+    EXPECT_NE(find_property<double>(p.info.name), nullptr) << p.info.name << " missing in f64";
+    table += "| `" + p.info.name + "` | " + p.info.claim + " | " + std::string(kind_name(p.info.input)) + " |\n";
+  }
+  EXPECT_EQ(catalogue<float>().size(), catalogue<double>().size());
+  if (const char* path = std::getenv("SOFTCERT_PROPERTIES_DOC")) std::ofstream(path) << table;
+}
 
 }  // namespace
 }  // namespace softcert::properties
