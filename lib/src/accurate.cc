@@ -121,13 +121,7 @@ struct Accurate {
     using W = typename X::W;
     std::vector<W> scores(lk), e(lk);
     const W root = X::sqrt(X::from(static_cast<T>(d)));
-    for (std::size_t i = 0; i < lq; ++i) {
-      const std::size_t keys = attended_keys(i, lk, causal);
-      T* o = out + i * dv;
-      if (!attention_inputs_finite(q, k, v, i, keys, d, dv)) {
-        std::fill(o, o + dv, kNaN<T>);
-        continue;
-      }
+    for_each_attention_row(q, k, v, out, lq, lk, d, dv, causal, [&](std::size_t i, std::size_t keys, T* o) {
       std::size_t best = 0;
       for (std::size_t j = 0; j < keys; ++j) {
         typename X::Sum dot;
@@ -142,7 +136,7 @@ struct Accurate {
         for (std::size_t j = 0; j < keys; ++j) num.add(X::mul(e[j], X::from(v[j * dv + c])));
         o[c] = X::round(X::div(num.value(), den.value()));
       }
-    }
+    });
   }
 };
 

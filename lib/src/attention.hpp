@@ -25,4 +25,17 @@ bool attention_inputs_finite(const T* q, const T* k, const T* v, std::size_t i, 
   return finite(q + i * d, d) && finite(k, keys * d) && finite(v, keys * dv);
 }
 
+// Calls row(i, keys, out_row) for every query row whose inputs are finite; writes NaN rows
+// for the others.
+template <typename T, typename Row>
+void for_each_attention_row(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
+                            std::size_t d, std::size_t dv, bool causal, Row row) {
+  for (std::size_t i = 0; i < lq; ++i) {
+    const std::size_t keys = attended_keys(i, lk, causal);
+    T* o = out + i * dv;
+    if (!attention_inputs_finite(q, k, v, i, keys, d, dv)) std::fill(o, o + dv, kNaN<T>);
+    else row(i, keys, o);
+  }
+}
+
 }  // namespace softcert::lib

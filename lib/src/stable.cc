@@ -77,13 +77,7 @@ struct Stable {
                         std::size_t d, std::size_t dv, bool causal) {
     std::vector<T> scores(lk), p(lk);
     const T root = std::sqrt(static_cast<T>(d));
-    for (std::size_t i = 0; i < lq; ++i) {
-      const std::size_t keys = attended_keys(i, lk, causal);
-      T* o = out + i * dv;
-      if (!attention_inputs_finite(q, k, v, i, keys, d, dv)) {
-        std::fill(o, o + dv, kNaN<T>);
-        continue;
-      }
+    for_each_attention_row(q, k, v, out, lq, lk, d, dv, causal, [&](std::size_t i, std::size_t keys, T* o) {
       for (std::size_t j = 0; j < keys; ++j) {
         T dot = 0;
         for (std::size_t c = 0; c < d; ++c) dot += q[i * d + c] * k[j * d + c];
@@ -97,7 +91,7 @@ struct Stable {
         for (std::size_t j = 0; j < keys; ++j) acc += p[j] * v[j * dv + c];
         o[c] = acc;
       }
-    }
+    });
   }
 };
 

@@ -873,115 +873,132 @@ inline constexpr Function kRowFunctions[] = {Function::softmax,        Function:
                                              Function::softmax_temperature, Function::cross_entropy, Function::cross_entropy_grad,
                                              Function::softmax_backward, Function::masked_softmax};
 
+// The inputs of the row kernels for `rows` rows derived from one Input (labels, mask and dy per
+// row), held as copies: the kernel receives pointers into them, so one that writes its inputs
+// shows in them.
 template <typename T>
-int call_rows(const Implementation& impl, Function f, const Input<T>& in, std::vector<T>& z, std::vector<T>& dy,
-              std::vector<std::int64_t>& labels, std::vector<std::uint8_t>& keep, std::vector<T>& out, std::size_t rows) {
-  const TypedKernels<T>& k = impl.kernels<T>();
-  const std::size_t n = z.size() / rows;
-  const std::size_t count = f == Function::logsumexp || f == Function::cross_entropy ? rows : rows * n;
-  return call_guarded(out, count, [&](T* y) {
-    switch (f) {
-      case Function::softmax: return k.softmax(z.data(), y, rows, n);
-      case Function::log_softmax: return k.log_softmax(z.data(), y, rows, n);
-      case Function::logsumexp: return k.logsumexp(z.data(), y, rows, n);
-      case Function::softmax_temperature: return k.softmax_temperature(z.data(), y, rows, n, in.t);
-      case Function::cross_entropy: return k.cross_entropy(z.data(), labels.data(), y, rows, n);
-      case Function::cross_entropy_grad: return k.cross_entropy_grad(z.data(), labels.data(), y, rows, n);
-      case Function::softmax_backward: return k.softmax_backward(z.data(), dy.data(), y, rows, n);
-      case Function::masked_softmax: return k.masked_softmax(z.data(), keep.data(), y, rows, n);
-      default: return int(SOFTCERT_ERR_UNSUPPORTED);
-    }
-  });
-}
+struct RowBuffers {
+  std::vector<T> z, dy;
+  std::vector<std::int64_t> labels;
+  std::vector<std::uint8_t> keep;
+  std::size_t rows = 1;
+  T t = 1;
 
-// Inputs of `rows` rows for the row kernels, derived from in (labels, keep and dy per row).
-template <typename T>
-void batch_inputs(const Input<T>& in, std::size_t rows, std::vector<T>& dy, std::vector<std::int64_t>& labels,
-                  std::vector<std::uint8_t>& keep) {
-  const std::size_t n = in.z.size() / rows;
-  dy.resize(rows * n);
-  labels.resize(rows);
-  keep.resize(rows * n);
-  for (std::size_t i = 0; i < rows * n; ++i) {
-    dy[i] = i < in.dy.size() ? in.dy[i] : static_cast<T>((i % 7) - 3);
-    keep[i] = i < in.keep.size() ? in.keep[i] : static_cast<std::uint8_t>(i % 3 != 1);
+  static RowBuffers of(const Input<T>& in, std::size_t rows) {
+    RowBuffers b;
+    const std::size_t n = in.z.size() / rows;
+    b.z = in.z, b.rows = rows, b.t = in.t;
+    b.dy.resize(rows * n);
+    b.keep.resize(rows * n);
+    b.labels.resize(rows);
+    for (std::size_t i = 0; i < rows * n; ++i) {
+      b.dy[i] = i < in.dy.size() ? in.dy[i] : static_cast<T>(static_cast<int>(i % 7) - 3);
+      b.keep[i] = i < in.keep.size() ? in.keep[i] : static_cast<std::uint8_t>(i % 3 != 1);
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      b.labels[r] = r < in.labels.size() && in.labels[r] >= 0 ? in.labels[r] % static_cast<std::int64_t>(n)
+                                                              : static_cast<std::int64_t>(r % n);
+    }
+    return b;
   }
-  for (std::size_t r = 0; r < rows; ++r) labels[r] = r < in.labels.size() && in.labels[r] >= 0 ? in.labels[r] % static_cast<std::int64_t>(n) : static_cast<std::int64_t>(r % n);
+
+  // Row r of a batch, as a one-row problem.
+  RowBuffers row(std::size_t r) const {
+    const std::size_t n = z.size() / rows;
+    RowBuffers b;
+    b.z.assign(z.begin() + r * n, z.begin() + (r + 1) * n);
+    b.dy.assign(dy.begin() + r * n, dy.begin() + (r + 1) * n);
+    b.keep.assign(keep.begin() + r * n, keep.begin() + (r + 1) * n);
+    b.labels = {labels[r]};
+    b.t = t;
+    return b;
+  }
+
+  bool operator==(const RowBuffers& o) const {
+    return same_bits(z, o.z) && same_bits(dy, o.dy) && labels == o.labels && keep == o.keep;
+  }
+
+  int call(const Implementation& impl, Function f, std::vector<T>& out) {
+    const TypedKernels<T>& k = impl.kernels<T>();
+    const std::size_t n = z.size() / rows;
+    const std::size_t count = f == Function::logsumexp || f == Function::cross_entropy ? rows : rows * n;
+    return call_guarded(out, count, [&](T* y) {
+      switch (f) {
+        case Function::softmax: return k.softmax(z.data(), y, rows, n);
+        case Function::log_softmax: return k.log_softmax(z.data(), y, rows, n);
+        case Function::logsumexp: return k.logsumexp(z.data(), y, rows, n);
+        case Function::softmax_temperature: return k.softmax_temperature(z.data(), y, rows, n, t);
+        case Function::cross_entropy: return k.cross_entropy(z.data(), labels.data(), y, rows, n);
+        case Function::cross_entropy_grad: return k.cross_entropy_grad(z.data(), labels.data(), y, rows, n);
+        case Function::softmax_backward: return k.softmax_backward(z.data(), dy.data(), y, rows, n);
+        case Function::masked_softmax: return k.masked_softmax(z.data(), keep.data(), y, rows, n);
+        default: return int(SOFTCERT_ERR_UNSUPPORTED);
+      }
+    });
+  }
+};
+
+// Runs check(f, buffers, out) after calling every row kernel impl provides and accepts on the
+// `rows` rows of `in`; the first failing check is the verdict, and skip when no kernel ran.
+template <typename T, typename Check>
+Verdict each_row_kernel(const Implementation& impl, const Input<T>& in, std::size_t rows, Check check) {
+  bool ran = false;
+  for (Function f : kRowFunctions) {
+    if (!provides<T>(impl, f)) continue;
+    RowBuffers<T> b = RowBuffers<T>::of(in, rows);
+    std::vector<T> out;
+    if (b.call(impl, f, out) != SOFTCERT_OK) continue;
+    ran = true;
+    if (Verdict v = check(f, b, out); v.failed()) return v;
+  }
+  return ran ? Verdict::pass() : Verdict::skip("no row kernel");
 }
 
 template <typename T>
 Verdict row_independence(const Implementation& impl, const Input<T>& in, Profile) {
   const std::size_t rows = in.rows;
   if (rows < 2 || in.z.size() % rows != 0) return Verdict::skip("needs a batch");
-  const std::size_t n = in.z.size() / rows;
-  std::vector<T> dy;
-  std::vector<std::int64_t> labels;
-  std::vector<std::uint8_t> keep;
-  batch_inputs(in, rows, dy, labels, keep);
-  bool ran = false;
-  for (Function f : kRowFunctions) {
-    if (!provides<T>(impl, f)) continue;
-    std::vector<T> z = in.z, d = dy, batch, single;
-    std::vector<std::int64_t> l = labels;
-    std::vector<std::uint8_t> k = keep;
-    if (call_rows(impl, f, in, z, d, l, k, batch, rows) != SOFTCERT_OK) continue;
-    ran = true;
-    const std::size_t per = batch.size() / rows;
+  const RowBuffers<T> batch = RowBuffers<T>::of(in, rows);
+  return each_row_kernel(impl, in, rows, [&](Function f, const RowBuffers<T>&, const std::vector<T>& out) {
+    const std::size_t per = out.size() / rows;
     for (std::size_t r = 0; r < rows; ++r) {
-      std::vector<T> zr(in.z.begin() + r * n, in.z.begin() + (r + 1) * n), dr(dy.begin() + r * n, dy.begin() + (r + 1) * n);
-      std::vector<std::int64_t> lr{labels[r]};
-      std::vector<std::uint8_t> kr(keep.begin() + r * n, keep.begin() + (r + 1) * n);
-      if (call_rows(impl, f, in, zr, dr, lr, kr, single, 1) != SOFTCERT_OK) return Verdict::fail(fmt::format("{} declined one row of a batch it accepted", function_name(f)));
-      if (std::memcmp(single.data(), batch.data() + r * per, per * sizeof(T)) != 0) {
+      RowBuffers<T> one = batch.row(r);
+      std::vector<T> single;
+      if (one.call(impl, f, single) != SOFTCERT_OK) {
+        return Verdict::fail(fmt::format("{} declined one row of a batch it accepted", function_name(f)));
+      }
+      const std::vector<T> in_batch(out.begin() + r * per, out.begin() + (r + 1) * per);
+      if (!same_bits(single, in_batch)) {
         return Verdict::fail(fmt::format("{}: row {} of a {} × {} batch differs from the row alone ({} vs {}); batch {}",
-                                         function_name(f), r, rows, n, hex(std::vector<T>(batch.begin() + r * per, batch.begin() + (r + 1) * per)),
-                                         hex(single), hex(in.z)));
+                                         function_name(f), r, rows, in.z.size() / rows, hex(in_batch), hex(single), hex(in.z)));
       }
     }
-  }
-  return ran ? Verdict::pass() : Verdict::skip("no row kernel");
+    return Verdict::pass();
+  });
 }
 
 template <typename T>
 Verdict determinism(const Implementation& impl, const Input<T>& in, Profile) {
-  std::vector<T> dy;
-  std::vector<std::int64_t> labels;
-  std::vector<std::uint8_t> keep;
-  batch_inputs(in, 1, dy, labels, keep);
-  bool ran = false;
-  for (Function f : kRowFunctions) {
-    if (!provides<T>(impl, f)) continue;
-    std::vector<T> z1 = in.z, z2 = in.z, d1 = dy, d2 = dy, o1, o2;
-    std::vector<std::int64_t> l1 = labels, l2 = labels;
-    std::vector<std::uint8_t> k1 = keep, k2 = keep;
-    if (call_rows(impl, f, in, z1, d1, l1, k1, o1, 1) != SOFTCERT_OK || call_rows(impl, f, in, z2, d2, l2, k2, o2, 1) != SOFTCERT_OK) continue;
-    ran = true;
-    if (!same_bits(o1, o2)) {
-      return Verdict::fail(fmt::format("{} gave {} and then {} for the same input {}", function_name(f), hex(o1), hex(o2), hex(in.z)));
+  return each_row_kernel(impl, in, 1, [&](Function f, const RowBuffers<T>&, const std::vector<T>& first) {
+    RowBuffers<T> again = RowBuffers<T>::of(in, 1);
+    std::vector<T> second;
+    if (again.call(impl, f, second) == SOFTCERT_OK && !same_bits(first, second)) {
+      return Verdict::fail(fmt::format("{} gave {} and then {} for the same input {}", function_name(f), hex(first), hex(second),
+                                       hex(in.z)));
     }
-  }
-  return ran ? Verdict::pass() : Verdict::skip("no row kernel");
+    return Verdict::pass();
+  });
 }
 
 template <typename T>
 Verdict input_unchanged(const Implementation& impl, const Input<T>& in, Profile) {
-  std::vector<T> dy;
-  std::vector<std::int64_t> labels;
-  std::vector<std::uint8_t> keep;
-  batch_inputs(in, 1, dy, labels, keep);
-  bool ran = false;
-  for (Function f : kRowFunctions) {
-    if (!provides<T>(impl, f)) continue;
-    std::vector<T> z = in.z, d = dy, out;
-    std::vector<std::int64_t> l = labels;
-    std::vector<std::uint8_t> k = keep;
-    if (call_rows(impl, f, in, z, d, l, k, out, 1) != SOFTCERT_OK) continue;
-    ran = true;
-    if (!same_bits(z, in.z) || !same_bits(d, dy) || l != labels || k != keep) {
-      return Verdict::fail(fmt::format("{} changed its input: {} became {}", function_name(f), hex(in.z), hex(z)));
+  const RowBuffers<T> original = RowBuffers<T>::of(in, 1);
+  return each_row_kernel(impl, in, 1, [&](Function f, const RowBuffers<T>& after, const std::vector<T>&) {
+    if (!(after == original)) {
+      return Verdict::fail(fmt::format("{} changed its input: {} became {}", function_name(f), hex(original.z), hex(after.z)));
     }
-  }
-  return ran ? Verdict::pass() : Verdict::skip("no row kernel");
+    return Verdict::pass();
+  });
 }
 
 // A kernel that writes outside its output fails whichever property caught it doing so.
