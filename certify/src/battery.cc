@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "softcert/properties/agreement.hpp"
+#include "softcert/properties/catalogue.hpp"
 #include "softcert/properties/golden.hpp"
+#include "softcert/properties/search.hpp"
 
 namespace softcert::certify {
 
@@ -91,10 +93,35 @@ Check agreement_check(const Implementation& impl, Function f, properties::Regime
   return c;
 }
 
+// Every property of the catalogue, on generated inputs: a property whose functions are all
+// missing or declined is "declined"; one that fails carries its counterexample.
+template <typename T>
+Check property_check(const Implementation& impl, const properties::Property<T>& p, const BatteryOptions& options) {
+  const std::string& name = p.info.name;
+  Check c{name.substr(0, name.find('.')), std::string(dtype_name<T>()), "property/" + name};
+  const auto profile = options.profile == "strict" ? properties::Profile::strict : properties::Profile::compatible;
+  const std::size_t tries = std::max<std::size_t>(10, options.cases * 5 / 2);
+  const properties::SearchResult r = properties::search(p, impl, profile, tries, options.seed);
+  c.cases = r.passed + r.skipped + (r.failure ? 1 : 0);
+  if (r.failure) {
+    c.status = "fail";
+    c.reason = "violates '" + p.info.claim + "'";
+    c.counterexample = fmt::format("{} (replay: seed {}, draw {})", r.failure->detail, r.failure->seed, r.failure->attempt);
+  } else if (r.passed == 0) {
+    c.status = "declined";
+    c.reason = "every input skipped (function not provided, declined, or outside the property's domain)";
+  } else {
+    c.status = "pass";
+  }
+  return c;
+}
+
 struct Task {
   bool f64;
   Function function;
   properties::Regime regime;
+  std::size_t property = kNoProperty;  // an index into catalogue<T>() instead of a regime check
+  static constexpr std::size_t kNoProperty = ~std::size_t(0);
 };
 
 }  // namespace
@@ -120,6 +147,17 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
   }
   for (bool f64 : {false, true}) {
     if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
+    const std::size_t count = f64 ? properties::catalogue<double>().size() : properties::catalogue<float>().size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string& name = f64 ? properties::catalogue<double>()[i].info.name : properties::catalogue<float>()[i].info.name;
+      const std::string family = name.substr(0, name.find('.'));
+      // kernel.* properties call every row kernel: they belong to a run of all functions.
+      if (!options.functions.empty() && !wanted(options.functions, family)) continue;
+      tasks.push_back({f64, Function::softmax, properties::Regime::small, i});
+    }
+  }
+  for (bool f64 : {false, true}) {
+    if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
     std::vector<Check> golden;
     f64 ? tutorial_checks<double>(impl, golden) : tutorial_checks<float>(impl, golden);
     for (Check& c : golden) {
@@ -135,8 +173,13 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
   auto worker = [&] {
     for (std::size_t i; (i = next++) < tasks.size();) {
       const Task& t = tasks[i];
-      results[i] = t.f64 ? agreement_check<double>(impl, t.function, t.regime, options)
-                         : agreement_check<float>(impl, t.function, t.regime, options);
+      if (t.property != Task::kNoProperty) {
+        results[i] = t.f64 ? property_check<double>(impl, properties::catalogue<double>()[t.property], options)
+                           : property_check<float>(impl, properties::catalogue<float>()[t.property], options);
+      } else {
+        results[i] = t.f64 ? agreement_check<double>(impl, t.function, t.regime, options)
+                           : agreement_check<float>(impl, t.function, t.regime, options);
+      }
       const std::size_t finished = ++done;
       if (progress) {
         std::lock_guard lock(progress_mutex);

@@ -13,7 +13,7 @@ namespace softcert::certify {
 struct Check {
   std::string function;
   std::string dtype;
-  std::string check;   // "tutorial_example" or "oracle_agreement/<regime>"
+  std::string check;   // "tutorial_example", "oracle_agreement/<regime>" or "property/<name>"
   std::string status;  // "pass" | "fail" | "declined" | "skipped"
   std::string reason;  // why it failed or was declined
   std::string counterexample;  // inputs as hex floats, the output, the exact value, the seed
@@ -40,6 +40,7 @@ struct BatteryOptions {
   std::uint64_t seed = 1;
   std::vector<std::string> functions;  // empty: all
   std::vector<std::string> dtypes;     // empty: f32 and f64
+  std::string profile = "compatible";  // compatible | strict (DESIGN.md §2)
   unsigned jobs = 1;
 };
 

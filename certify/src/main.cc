@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   cert->add_option("--dtypes", options.dtypes, "Only these types: f32, f64 (comma-separated)")
       ->delimiter(',')
       ->check(CLI::IsMember({"f32", "f64"}));
+  cert->add_option("--profile", options.profile,
+                   "compatible: fail only what no convention allows; strict: demand the mathematical limits")
+      ->check(CLI::IsMember({"compatible", "strict"}));
   cert->add_option("--jobs,-j", options.jobs, "Threads for the oracle work")->check(CLI::PositiveNumber);
   cert->add_option("--json", json_path, "Also write the JSON report (schema softcert-report/1) here");
 
