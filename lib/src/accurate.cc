@@ -8,7 +8,10 @@
 //     non-negative numbers: no cancellation where log p ≈ 0;
 //   - the gradient at the label is -(Σ_{j != y} e_j) / S, not p_y - 1;
 //   - softmax_backward works in double-double for f32 too (see there).
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numbers>
 #include <vector>
 
 #include "algorithms.hpp"
@@ -20,20 +23,41 @@ namespace softcert::lib {
 namespace {
 
 struct Accurate {
-  // exp(z_i - max) for every entry (0 for -inf and masked-out entries), in the wide type.
+  // exp(z_i - max) · 2^scale for every entry (0 for -inf and masked-out entries), in the wide
+  // type. The scale is 0 unless every term but the max's own lies below the double range, where
+  // the terms would lose bits to gradual underflow; then it lifts the largest of them near 1
+  // (at most 2^1000, so the max's own term 2^scale stays finite). Ratios of terms (softmax, the
+  // gradient) do not see the scale; log1p of the rest does (see log_sum).
   template <typename T>
-  static std::vector<typename Wide<T>::W>& exponentials(const RowScan<T>& s, const T* z, std::size_t n,
-                                                       const uint8_t* keep, T t) {
+  struct Terms {
+    std::vector<typename Wide<T>::W>& e;
+    int scale;
+  };
+
+  template <typename T>
+  static Terms<T> exponentials(const RowScan<T>& s, const T* z, std::size_t n, const uint8_t* keep, T t) {
     using X = Wide<T>;
     thread_local std::vector<typename X::W> e;
+    thread_local std::vector<typename X::W> shifts;
     e.assign(n, X::from(0));
+    shifts.assign(n, X::from(0));
+    double largest_rest = -std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < n; ++i) {
       if ((keep && !keep[i]) || z[i] == -kInf<T>) continue;
       typename X::W a = X::difference(z[i], s.max);
       if (t != 1) a = X::div(a, X::from(t));
-      e[i] = X::exp(a);
+      shifts[i] = a;
+      if (i != s.argmax) largest_rest = std::max(largest_rest, X::approx(a));
     }
-    return e;
+    int scale = 0;
+    if (X::kScales && largest_rest < -700) {
+      scale = static_cast<int>(std::min(1000.0, std::floor(-largest_rest / std::numbers::ln2)));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((keep && !keep[i]) || z[i] == -kInf<T>) continue;
+      e[i] = X::exp_scaled(shifts[i], scale);
+    }
+    return {e, scale};
   }
 
   // Σ_{j != skip} e_j.
@@ -49,42 +73,65 @@ struct Accurate {
   template <typename T>
   static void softmax(const RowScan<T>& s, const T* z, T* y, std::size_t n, const uint8_t* keep, T t) {
     using X = Wide<T>;
-    const auto& e = exponentials(s, z, n, keep, t);
+    const Terms<T> terms = exponentials(s, z, n, keep, t);
+    const auto& e = terms.e;
     const typename X::W total = X::add(sum_except<T>(e, s.argmax), e[s.argmax]);
     for (std::size_t i = 0; i < n; ++i) y[i] = X::round(X::div(e[i], total));
   }
 
-  // log Σ exp(z_j - max) = log1p(Σ_{j != argmax} exp(z_j - max)).
+  // log Σ exp(z_j - max) = log1p(rest), rest = Σ_{j != argmax} exp(z_j - max), as L · 2^-scale.
+  // With a scale, rest < n · e^-700, and log1p(rest) = rest (1 - rest/2 + ...) is rest to far
+  // below any rounding: the scaled rest is the scaled L.
   template <typename T>
-  static typename Wide<T>::W log_sum(const RowScan<T>& s, const T* z, std::size_t n) {
-    return Wide<T>::log1p(sum_except<T>(exponentials(s, z, n, nullptr, T(1)), s.argmax));
+  struct LogSum {
+    typename Wide<T>::W scaled;
+    int scale;
+  };
+
+  template <typename T>
+  static LogSum<T> log_sum(const RowScan<T>& s, const T* z, std::size_t n) {
+    const Terms<T> terms = exponentials(s, z, n, nullptr, T(1));
+    const typename Wide<T>::W rest = sum_except<T>(terms.e, s.argmax);
+    if (terms.scale == 0) return {Wide<T>::log1p(rest), 0};
+    return {rest, terms.scale};
+  }
+
+  // x + sign · L rounded once, x exact in the wide type.
+  template <typename T>
+  static T plus(typename Wide<T>::W x, int sign, const LogSum<T>& l) {
+    using X = Wide<T>;
+    const typename X::W term = sign < 0 ? X::neg(l.scaled) : l.scaled;
+    if (l.scale == 0) return X::round(X::add(x, term));
+    // Work in the scaled domain while x fits there; otherwise L is far below half an ULP of x.
+    if (std::fabs(X::approx(x)) < std::ldexp(1.0, 1000 - l.scale)) {
+      return X::round_scaled(X::add(X::ldexp(x, l.scale), term), -l.scale);
+    }
+    return X::round(x);
   }
 
   template <typename T>
   static void log_softmax(const RowScan<T>& s, const T* z, T* y, std::size_t n) {
     using X = Wide<T>;
-    const typename X::W l = log_sum(s, z, n);
-    // (z_i - max) - l: an exact non-positive number minus a non-negative one, so no cancellation
+    const LogSum<T> l = log_sum(s, z, n);
+    // (z_i - max) - L: an exact non-positive number minus a non-negative one, so no cancellation
     // (and the max entry's exact 0 - 0 stays +0).
-    for (std::size_t i = 0; i < n; ++i) y[i] = X::round(X::sub(X::difference(z[i], s.max), l));
+    for (std::size_t i = 0; i < n; ++i) y[i] = plus<T>(X::difference(z[i], s.max), -1, l);
   }
 
   template <typename T>
   static T logsumexp(const RowScan<T>& s, const T* z, std::size_t n) {
-    using X = Wide<T>;
-    return X::round(X::add(X::from(s.max), log_sum(s, z, n)));
+    return plus<T>(Wide<T>::from(s.max), +1, log_sum(s, z, n));
   }
 
   template <typename T>
   static T cross_entropy(const RowScan<T>& s, const T* z, std::size_t label, std::size_t n) {
-    using X = Wide<T>;
-    return X::round(X::add(X::difference(s.max, z[label]), log_sum(s, z, n)));
+    return plus<T>(Wide<T>::difference(s.max, z[label]), +1, log_sum(s, z, n));
   }
 
   template <typename T>
   static void cross_entropy_grad(const RowScan<T>& s, const T* z, std::size_t label, T* g, std::size_t n) {
     using X = Wide<T>;
-    const auto& e = exponentials(s, z, n, nullptr, T(1));
+    const auto& e = exponentials(s, z, n, nullptr, T(1)).e;
     const typename X::W rest = sum_except<T>(e, label);
     const typename X::W total = X::add(rest, e[label]);
     for (std::size_t i = 0; i < n; ++i) {
@@ -101,16 +148,50 @@ struct Accurate {
     return X::round(X::div(e, X::add(one, e)));
   }
 
-  // dx_i = y_i (dy_i - Σ y_j dy_j) in double-double for both types: the dot product of exact
-  // products is kept to 106 bits, so dy_i - Σ keeps its value where the two nearly cancel (a
-  // one-hot y makes dx exactly the tiny remainder), which no width short of that keeps.
+  // dx_i = y_i (dy_i - s), s = Σ y_j dy_j, for both types in double arithmetic with error-free
+  // transformations: every product is exact (TwoProd), the sum is distilled twice (Ogita, Rump &
+  // Oishi's VecSum) to three doubles, about 150 bits, so dy_i - s keeps its value where the two
+  // nearly cancel (a one-hot y makes dx the tiny remainder). Products and the final result are
+  // computed times a power of two that keeps the small ones out of the subnormal range, and the
+  // result is rounded once from all its bits.
+  static int lift(double largest) {  // 2^k that brings `largest` near 2^1000 (never down)
+    if (!(largest > 0) || !std::isfinite(largest)) return 0;
+    return std::clamp(1000 - std::ilogb(largest), 0, 1000);
+  }
+
   template <typename T>
   static void softmax_backward(const T* y, const T* dy, T* dx, std::size_t n) {
-    dd::DD dot{0, 0};
-    for (std::size_t j = 0; j < n; ++j) dot = dd::add(dot, dd::two_prod(y[j], dy[j]));
+    double largest_product = 0, largest_y = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      largest_product = std::max(largest_product, std::fabs(double(y[j]) * double(dy[j])));
+      largest_y = std::max(largest_y, std::fabs(double(y[j])));
+    }
+    const int kp = lift(largest_product), ky = lift(largest_y);
+    thread_local std::vector<double> terms;
+    terms.clear();
+    for (std::size_t j = 0; j < n; ++j) {
+      const dd::DD p = dd::two_prod(std::ldexp(double(y[j]), kp), double(dy[j]));
+      terms.push_back(p.hi);
+      terms.push_back(p.lo);
+    }
+    // Two VecSum passes: afterwards the last term is the rounded sum, and the others its errors.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::size_t j = 1; j < terms.size(); ++j) {
+        const dd::DD t = dd::two_sum(terms[j], terms[j - 1]);
+        terms[j] = t.hi, terms[j - 1] = t.lo;
+      }
+    }
+    double s1 = terms.back(), s2 = 0, s3 = 0;
+    if (terms.size() > 1) {
+      s2 = terms[terms.size() - 2];
+      for (std::size_t j = 0; j + 2 < terms.size(); ++j) s3 += terms[j];
+    }
+    s1 = std::ldexp(s1, -kp), s2 = std::ldexp(s2, -kp), s3 = std::ldexp(s3, -kp);
     for (std::size_t i = 0; i < n; ++i) {
-      const dd::DD r = dd::mul(dd::sub(dd::DD{static_cast<double>(dy[i]), 0}, dot), static_cast<double>(y[i]));
-      dx[i] = static_cast<T>(r.hi + r.lo);
+      dd::DD r = dd::two_sum(double(dy[i]), -s1);
+      r = dd::add(dd::add(r, -s2), -s3);
+      const dd::DD scaled = dd::mul(r, std::ldexp(double(y[i]), ky));
+      dx[i] = static_cast<T>(dd::round_scaled(scaled, -ky));
     }
   }
 

@@ -84,10 +84,13 @@ inline constexpr double kInvLn2 = 0x1.71547652b82fep+0;
 // with a three-part ln 2 (k · part is exact in double-double via TwoProd); exp(r) as
 // (exp(r / 2^8))^(2^8), the inner value by its Taylor series to degree 11 (|r/2^8| < 0.0014,
 // the remainder below 2^-120 relative); squaring 8 times loses 8 bits. Result: ~2^-100 relative.
-inline DD exp(DD x) {
+// `scale` multiplies the result by 2^scale exactly (exp(x) · 2^scale), so that terms far below the
+// double range keep every bit when a caller works in a scaled domain.
+inline DD exp(DD x, int scale = 0) {
   if (std::isnan(x.hi)) return {x.hi, 0};
-  if (x.hi > 709.8) return {std::numeric_limits<double>::infinity(), 0};
-  if (x.hi < -745.2) return {0, 0};
+  const double shift = scale * kLn2Hi;
+  if (x.hi > 709.8 - shift) return {std::numeric_limits<double>::infinity(), 0};
+  if (x.hi < -745.2 - shift) return {0, 0};
   const double k = std::nearbyint(x.hi * kInvLn2);
   DD r = add(x, neg(two_prod(k, kLn2Hi)));
   r = add(r, neg(two_prod(k, kLn2Mid)));
@@ -98,7 +101,25 @@ inline DD exp(DD x) {
   for (int i = 11; i >= 1; --i) p = add(DD{1, 0}, div(mul(p, t), DD{static_cast<double>(i), 0}));
   for (int i = 0; i < 8; ++i) p = mul(p, p);
   // A subnormal result is formed by one rounding of hi (lo, below its ULP, is then dropped).
-  return ldexp(p, static_cast<int>(k));
+  return ldexp(p, static_cast<int>(k) + scale);
+}
+
+// v · 2^k rounded once to double, subnormal results included: v = hi + lo is taken as the exact
+// value, so a result below 2^-1022 is rounded from all its bits, not from a rounded hi.
+inline double round_scaled(DD v, int k) {
+  const double hi = std::ldexp(v.hi, k);
+  if (hi == 0 || !std::isfinite(hi) || std::fabs(hi) >= 0x1p-1022) return hi + std::ldexp(v.lo, k);
+  const bool negative = std::signbit(v.hi);
+  const double a = std::ldexp(std::fabs(v.hi), k + 1074);             // < 2^52: exact
+  const double b = std::ldexp(negative ? -v.lo : v.lo, k + 1074);     // |b| <= ulp(a)/2 <= 1/4
+  const double base = std::floor(a);
+  const double fraction = (a - base) + b;                             // in (-1/4, 5/4)
+  double units = base;
+  if (fraction > 0.5 || (fraction == 0.5 && std::fmod(base, 2) != 0)) units += 1;
+  else if (fraction < -0.5 || (fraction == -0.5 && std::fmod(base, 2) != 0)) units -= 1;
+  else if (fraction < 0 && fraction > -0.5) units += 0;               // rounds back to base
+  const double r = std::ldexp(units, -1074);
+  return negative ? -r : r;
 }
 
 // log1p(x) for x >= 0 as double-double, ~2^-100 relative. Small x: the alternating series in

@@ -25,6 +25,11 @@ struct Wide<float> {
   static W div(W a, W b) { return a / b; }
   static W neg(W a) { return -a; }
   static W exp(W a) { return std::exp(a); }
+  // Double's range covers every f32 result: no scaling is ever needed.
+  static constexpr bool kScales = false;
+  static W exp_scaled(W a, int) { return std::exp(a); }
+  static W ldexp(W a, int) { return a; }
+  static float round_scaled(W a, int) { return static_cast<float>(a); }
   static W log1p(W a) { return std::log1p(a); }
   static W sqrt(W a) { return std::sqrt(a); }
   static float round(W a) { return static_cast<float>(a); }
@@ -60,6 +65,11 @@ struct Wide<double> {
   static W div(W a, W b) { return dd::div(a, b); }
   static W neg(W a) { return dd::neg(a); }
   static W exp(W a) { return dd::exp(a); }
+  // Terms below the double range (a shift of -745 or less) are computed times 2^scale.
+  static constexpr bool kScales = true;
+  static W exp_scaled(W a, int scale) { return dd::exp(a, scale); }
+  static W ldexp(W a, int e) { return dd::ldexp(a, e); }
+  static double round_scaled(W a, int e) { return dd::round_scaled(a, e); }
   static W log1p(W a) { return dd::log1p(a); }
   static W sqrt(W a) { return dd::sqrt(a); }
   static double round(W a) { return a.hi + a.lo; }  // hi + lo normalised: hi already, unless lo was added after
