@@ -9,6 +9,7 @@
 //   - the gradient at the label is -(Σ_{j != y} e_j) / S, not p_y - 1;
 //   - softmax_backward works in double-double for f32 too (see there).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -23,6 +24,11 @@ namespace softcert::lib {
 namespace {
 
 struct Accurate {
+  // In f64 the terms exp(z_j - max) are computed times 2^scale when every one but the max's own
+  // lies below e^-650 (about 2^-938): their double-double low parts would otherwise reach the
+  // subnormal range and lose bits.
+  static constexpr double kScaleBelow = -650;
+
   // exp(z_i - max) · 2^scale for every entry (0 for -inf and masked-out entries), in the wide
   // type. The scale is 0 unless every term but the max's own lies below the double range, where
   // the terms would lose bits to gradual underflow; then it lifts the largest of them near 1
@@ -31,6 +37,7 @@ struct Accurate {
   template <typename T>
   struct Terms {
     std::vector<typename Wide<T>::W>& e;
+    std::vector<typename Wide<T>::W>& shifts;  // (z_i - max)/t, exact but for the division by t
     int scale;
   };
 
@@ -50,14 +57,45 @@ struct Accurate {
       if (i != s.argmax) largest_rest = std::max(largest_rest, X::approx(a));
     }
     int scale = 0;
-    if (X::kScales && largest_rest < -700) {
+    if (X::kScales && largest_rest < kScaleBelow) {
       scale = static_cast<int>(std::min(1000.0, std::floor(-largest_rest / std::numbers::ln2)));
     }
     for (std::size_t i = 0; i < n; ++i) {
       if ((keep && !keep[i]) || z[i] == -kInf<T>) continue;
       e[i] = X::exp_scaled(shifts[i], scale);
     }
-    return {e, scale};
+    return {e, shifts, scale};
+  }
+
+  // num / den rounded once to T. In f64 a quotient below 2^-960 is formed 2^extra times larger
+  // and scaled back in its one rounding: the double-double quotient would otherwise be rounded
+  // to the subnormal grid first and then again.
+  template <typename T>
+  static T quotient(const typename Wide<T>::W& num, const typename Wide<T>::W& den) {
+    using X = Wide<T>;
+    if constexpr (X::kScales) {
+      const double q = X::approx(num) / X::approx(den);
+      if (q != 0 && std::fabs(q) < 0x1p-960) {
+        const int extra = -std::ilogb(q);
+        return X::round_scaled(X::div(X::ldexp(num, extra), den), -extra);
+      }
+    }
+    return X::round(X::div(num, den));
+  }
+
+  // e_i / total rounded once. In f64 an e_i that gradual underflow rounded (a probability below
+  // about 2^-960) is recomputed 2^extra times larger first, exp being exact to scale.
+  template <typename T>
+  static T ratio(const Terms<T>& terms, std::size_t i, const typename Wide<T>::W& total) {
+    using X = Wide<T>;
+    if constexpr (X::kScales) {
+      const double log2_q = X::approx(terms.shifts[i]) / std::numbers::ln2 + terms.scale - std::log2(X::approx(total));
+      if (log2_q < -960 && log2_q > -1200) {  // below -1200 the probability rounds to 0 anyway
+        const int extra = static_cast<int>(-log2_q);
+        return X::round_scaled(X::div(X::exp_scaled(terms.shifts[i], terms.scale + extra), total), -extra);
+      }
+    }
+    return quotient<T>(terms.e[i], total);
   }
 
   // Σ_{j != skip} e_j.
@@ -76,11 +114,11 @@ struct Accurate {
     const Terms<T> terms = exponentials(s, z, n, keep, t);
     const auto& e = terms.e;
     const typename X::W total = X::add(sum_except<T>(e, s.argmax), e[s.argmax]);
-    for (std::size_t i = 0; i < n; ++i) y[i] = X::round(X::div(e[i], total));
+    for (std::size_t i = 0; i < n; ++i) y[i] = ratio<T>(terms, i, total);
   }
 
   // log Σ exp(z_j - max) = log1p(rest), rest = Σ_{j != argmax} exp(z_j - max), as L · 2^-scale.
-  // With a scale, rest < n · e^-700, and log1p(rest) = rest (1 - rest/2 + ...) is rest to far
+  // With a scale, rest < n · e^-650, and log1p(rest) = rest (1 - rest/2 + ...) is rest to far
   // below any rounding: the scaled rest is the scaled L.
   template <typename T>
   struct LogSum {
@@ -101,12 +139,20 @@ struct Accurate {
   static T plus(typename Wide<T>::W x, int sign, const LogSum<T>& l) {
     using X = Wide<T>;
     const typename X::W term = sign < 0 ? X::neg(l.scaled) : l.scaled;
-    if (l.scale == 0) return X::round(X::add(x, term));
-    // Work in the scaled domain while x fits there; otherwise L is far below half an ULP of x.
+    if (l.scale == 0) return X::round_sum(x, term);
+    // Work in the scaled domain while x fits there: a result in the normal range is rounded there
+    // once (midpoints included) and scaled back exactly; a subnormal one is rounded onto the
+    // subnormal grid from the scaled sum.
     if (std::fabs(X::approx(x)) < std::ldexp(1.0, 1000 - l.scale)) {
-      return X::round_scaled(X::add(X::ldexp(x, l.scale), term), -l.scale);
+      const typename X::W scaled_x = X::ldexp(x, l.scale);
+      const T r = X::round_sum(scaled_x, term);
+      if (std::fabs(double(r)) >= std::ldexp(1.0, l.scale - 1022)) return static_cast<T>(std::ldexp(double(r), -l.scale));
+      return X::round_scaled(X::add(scaled_x, term), -l.scale);
     }
-    return X::round(x);
+    // Otherwise L is below 2^-900 relative to x: only its sign matters, as a sticky bit that
+    // decides where x is exactly a rounding midpoint.
+    const T sticky = std::numeric_limits<T>::denorm_min();
+    return X::round_sum(x, X::from(sign < 0 ? -sticky : sticky));
   }
 
   template <typename T>
@@ -131,11 +177,12 @@ struct Accurate {
   template <typename T>
   static void cross_entropy_grad(const RowScan<T>& s, const T* z, std::size_t label, T* g, std::size_t n) {
     using X = Wide<T>;
-    const auto& e = exponentials(s, z, n, nullptr, T(1)).e;
-    const typename X::W rest = sum_except<T>(e, label);
-    const typename X::W total = X::add(rest, e[label]);
+    const Terms<T> terms = exponentials(s, z, n, nullptr, T(1));
+    const typename X::W rest = sum_except<T>(terms.e, label);
+    const typename X::W total = X::add(rest, terms.e[label]);
     for (std::size_t i = 0; i < n; ++i) {
-      g[i] = X::round(i == label ? X::neg(X::div(rest, total)) : X::div(e[i], total));
+      if (i != label) g[i] = ratio<T>(terms, i, total);
+      else g[i] = X::approx(rest) == 0 ? T(0) : -quotient<T>(rest, total);  // p - 1 = 1 - 1 = +0
     }
   }
 
@@ -143,6 +190,11 @@ struct Accurate {
   static T sigmoid(T x) {
     using X = Wide<T>;
     const typename X::W one = X::from(1);
+    if constexpr (X::kScales) {
+      // f64 below -700: σ(x) = e^x (1 - e^x + ...) with e^x < 2^-1009, so σ(x) is e^x to far
+      // below any rounding; e^x is formed times 2^1100 and rounded once onto the subnormal grid.
+      if (x < -700) return X::round_scaled(X::exp_scaled(X::from(x), 1100), -1100);
+    }
     if (x >= 0) return X::round(X::div(one, X::add(one, X::exp(X::from(-x)))));
     const typename X::W e = X::exp(X::from(x));  // NaN lands here too and stays NaN
     return X::round(X::div(e, X::add(one, e)));
@@ -151,26 +203,33 @@ struct Accurate {
   // dx_i = y_i (dy_i - s), s = Σ y_j dy_j, for both types in double arithmetic with error-free
   // transformations: every product is exact (TwoProd), the sum is distilled twice (Ogita, Rump &
   // Oishi's VecSum) to three doubles, about 150 bits, so dy_i - s keeps its value where the two
-  // nearly cancel (a one-hot y makes dx the tiny remainder). Products and the final result are
-  // computed times a power of two that keeps the small ones out of the subnormal range, and the
-  // result is rounded once from all its bits.
-  static int lift(double largest) {  // 2^k that brings `largest` near 2^1000 (never down)
-    if (!(largest > 0) || !std::isfinite(largest)) return 0;
-    return std::clamp(1000 - std::ilogb(largest), 0, 1000);
-  }
-
+  // nearly cancel (a one-hot y makes dx the tiny remainder); the result is rounded once from all
+  // its bits. Powers of two keep every step inside the double range: the products are formed
+  // times 2^kp (the largest near 2^(960 - log2 2n), so neither a tiny nor a huge row leaves the
+  // range), dy_i - s times 2^kr_i, and y_i (dy_i - s) from factors normalised to [1, 2). A row
+  // with a non-finite entry is plain arithmetic: NaN and inf propagate as IEEE has them.
   template <typename T>
   static void softmax_backward(const T* y, const T* dy, T* dx, std::size_t n) {
-    double largest_product = 0, largest_y = 0;
+    constexpr int kNone = std::numeric_limits<int>::min();
+    bool finite = true;
+    int top = kNone;  // exponent of the largest product y_j dy_j
     for (std::size_t j = 0; j < n; ++j) {
-      largest_product = std::max(largest_product, std::fabs(double(y[j]) * double(dy[j])));
-      largest_y = std::max(largest_y, std::fabs(double(y[j])));
+      finite = finite && std::isfinite(y[j]) && std::isfinite(dy[j]);
+      if (y[j] != 0 && dy[j] != 0) top = std::max(top, std::ilogb(double(y[j])) + std::ilogb(double(dy[j])));
     }
-    const int kp = lift(largest_product), ky = lift(largest_y);
+    if (!finite) {
+      double dot = 0;
+      for (std::size_t j = 0; j < n; ++j) dot += double(y[j]) * double(dy[j]);
+      for (std::size_t i = 0; i < n; ++i) dx[i] = static_cast<T>(double(y[i]) * (double(dy[i]) - dot));
+      return;
+    }
+    const int kp = top == kNone ? 0 : 960 - static_cast<int>(std::bit_width(n)) - top;
     thread_local std::vector<double> terms;
     terms.clear();
     for (std::size_t j = 0; j < n; ++j) {
-      const dd::DD p = dd::two_prod(std::ldexp(double(y[j]), kp), double(dy[j]));
+      if (y[j] == 0 || dy[j] == 0) continue;
+      const int a = -std::ilogb(double(y[j]));
+      const dd::DD p = dd::two_prod(std::ldexp(double(y[j]), a), std::ldexp(double(dy[j]), kp - a));
       terms.push_back(p.hi);
       terms.push_back(p.lo);
     }
@@ -181,20 +240,45 @@ struct Accurate {
         terms[j] = t.hi, terms[j - 1] = t.lo;
       }
     }
-    double s1 = terms.back(), s2 = 0, s3 = 0;
-    if (terms.size() > 1) {
-      s2 = terms[terms.size() - 2];
-      for (std::size_t j = 0; j + 2 < terms.size(); ++j) s3 += terms[j];
-    }
-    s1 = std::ldexp(s1, -kp), s2 = std::ldexp(s2, -kp), s3 = std::ldexp(s3, -kp);
+    double s1 = 0, s2 = 0, s3 = 0;  // s · 2^kp = s1 + s2 + s3
+    if (!terms.empty()) s1 = terms.back();
+    if (terms.size() > 1) s2 = terms[terms.size() - 2];
+    for (std::size_t j = 0; j + 2 < terms.size(); ++j) s3 += terms[j];
     for (std::size_t i = 0; i < n; ++i) {
-      dd::DD r = dd::two_sum(double(dy[i]), -s1);
-      r = dd::add(dd::add(r, -s2), -s3);
-      const dd::DD scaled = dd::mul(r, std::ldexp(double(y[i]), ky));
-      dx[i] = static_cast<T>(dd::round_scaled(scaled, -ky));
+      const double yi = y[i], dyi = dy[i];
+      // dy_i - s times 2^kr, kr <= kp such that dy_i 2^kr stays finite.
+      const int kr = dyi == 0 ? kp : std::min(kp, 1000 - std::ilogb(dyi));
+      const int down = kr - kp;
+      dd::DD r = dd::two_sum(std::ldexp(dyi, kr), -std::ldexp(s1, down));
+      r = dd::add(dd::add(r, -std::ldexp(s2, down)), -std::ldexp(s3, down));
+      if (yi == 0 || r.hi == 0) {
+        dx[i] = static_cast<T>(yi * r.hi);  // a zero with IEEE's sign
+        continue;
+      }
+      const int ay = -std::ilogb(yi), ar = -std::ilogb(r.hi);
+      const dd::DD product = dd::mul(dd::ldexp(r, ar), std::ldexp(yi, ay));
+      dx[i] = dd::round_to<T>(product, -(ay + ar + kr));
     }
   }
 
+  // The exponent of the largest |p[i]|, or kNoExponent when all are zero.
+  static constexpr int kNoExponent = std::numeric_limits<int>::min();
+  template <typename T>
+  static int top_exponent(const T* p, std::size_t count) {
+    int top = kNoExponent;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (p[i] != 0) top = std::max(top, std::ilogb(double(p[i])));
+    }
+    return top;
+  }
+
+  // Scores s_j = (q_i · k_j)/√d with exact products and compensated sums, softmax of the scores
+  // by exact shifts, out = Σ_j e_j v_j / Σ_j e_j rounded once. In f64 a product of two huge
+  // entries, or a sum of huge values, could overflow where the exact result does not: q and k are
+  // then brought to [1, 2) by powers of two (exact), the scores kept in that scale and only the
+  // shifts s_j - s_max scaled back (one that overflows is -inf: its weight is 0, rightly); v is
+  // brought down likewise and the output scaled back in its one rounding. In f32 (double
+  // inside) neither can happen.
   template <typename T>
   static void attention(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
                         std::size_t d, std::size_t dv, bool causal) {
@@ -202,20 +286,35 @@ struct Accurate {
     using W = typename X::W;
     std::vector<W> scores(lk), e(lk);
     const W root = X::sqrt(X::from(static_cast<T>(d)));
+    const int width = static_cast<int>(std::bit_width(std::max(d, lk)));
     for_each_attention_row(q, k, v, out, lq, lk, d, dv, causal, [&](std::size_t i, std::size_t keys, T* o) {
+      const T* qi = q + i * d;
+      const int eq = top_exponent(qi, d), ek = top_exponent(k, keys * d);
+      const bool shrink = eq != kNoExponent && ek != kNoExponent && eq + ek + 2 + width > 1000;
+      const int sq = shrink ? -eq : 0, sk = shrink ? -ek : 0;
       std::size_t best = 0;
       for (std::size_t j = 0; j < keys; ++j) {
         typename X::Sum dot;
-        for (std::size_t c = 0; c < d; ++c) dot.add(X::product(q[i * d + c], k[j * d + c]));
-        scores[j] = X::div(dot.value(), root);
+        for (std::size_t c = 0; c < d; ++c) {
+          dot.add(X::product(static_cast<T>(std::ldexp(qi[c], sq)), static_cast<T>(std::ldexp(k[j * d + c], sk))));
+        }
+        scores[j] = X::div(dot.value(), root);  // the score times 2^(sq + sk)
         if (X::approx(X::sub(scores[j], scores[best])) > 0) best = j;
       }
       typename X::Sum den;
-      for (std::size_t j = 0; j < keys; ++j) den.add(e[j] = X::exp(X::sub(scores[j], scores[best])));
+      for (std::size_t j = 0; j < keys; ++j) {
+        W shift = X::ldexp(X::sub(scores[j], scores[best]), -(sq + sk));
+        if (!std::isfinite(X::approx(shift))) shift = X::from(-kInf<T>);
+        den.add(e[j] = X::exp(shift));
+      }
+      const int ev = top_exponent(v, keys * dv);
+      const int sv = ev != kNoExponent && ev + 2 + width > 1020 ? ev + 2 + width - 1020 : 0;
       for (std::size_t c = 0; c < dv; ++c) {
         typename X::Sum num;
-        for (std::size_t j = 0; j < keys; ++j) num.add(X::mul(e[j], X::from(v[j * dv + c])));
-        o[c] = X::round(X::div(num.value(), den.value()));
+        for (std::size_t j = 0; j < keys; ++j) {
+          num.add(X::mul(e[j], X::from(static_cast<T>(std::ldexp(v[j * dv + c], -sv)))));
+        }
+        o[c] = X::round_scaled(X::div(num.value(), den.value()), sv);
       }
     });
   }

@@ -4,7 +4,9 @@
 // that its one final rounding to double is the only error that shows.
 #pragma once
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace softcert::lib::dd {
@@ -108,7 +110,8 @@ inline DD exp(DD x, int scale = 0) {
 // value, so a result below 2^-1022 is rounded from all its bits, not from a rounded hi.
 inline double round_scaled(DD v, int k) {
   const double hi = std::ldexp(v.hi, k);
-  if (hi == 0 || !std::isfinite(hi) || std::fabs(hi) >= 0x1p-1022) return hi + std::ldexp(v.lo, k);
+  if (!std::isfinite(hi)) return hi;  // overflow (lo · 2^k may overflow too, with the other sign)
+  if (hi == 0 || std::fabs(hi) >= 0x1p-1022) return hi + std::ldexp(v.lo, k);
   const bool negative = std::signbit(v.hi);
   const double a = std::ldexp(std::fabs(v.hi), k + 1074);             // < 2^52: exact
   const double b = std::ldexp(negative ? -v.lo : v.lo, k + 1074);     // |b| <= ulp(a)/2 <= 1/4
@@ -120,6 +123,53 @@ inline double round_scaled(DD v, int k) {
   else if (fraction < 0 && fraction > -0.5) units += 0;               // rounds back to base
   const double r = std::ldexp(units, -1074);
   return negative ? -r : r;
+}
+
+// hi + lo rounded once to float, for a normalised pair (hi = fl(hi + lo)): hi is first rounded to
+// odd (when lo != 0 and hi's last bit is even, the neighbour of hi on lo's side, which is odd).
+// Rounding to odd at 53 bits and then to nearest at 24 is correct rounding (53 >= 24 + 2), so a
+// double that sits exactly on a float midpoint with a tiny lo beyond it rounds the right way.
+inline float round_to_float(DD v) {
+  double h = v.hi;
+  if (v.lo != 0 && std::isfinite(h) && (std::bit_cast<std::uint64_t>(h) & 1) == 0) {
+    h = std::nextafter(h, v.lo > 0 ? std::numeric_limits<double>::infinity()
+                                   : -std::numeric_limits<double>::infinity());
+  }
+  return static_cast<float>(h);
+}
+
+// a + b rounded once to double, exact midpoints included: the four parts are distilled (two
+// VecSum passes) to r + next + sticky with |next| <= ulp(r)/2; where r + next is a rounding
+// midpoint, the sign of the sticky remainder decides (ties to even only for an exact tie).
+inline double round_sum(DD a, DD b) {
+  if (!std::isfinite(a.hi) || !std::isfinite(b.hi)) return a.hi + b.hi;
+  double t[4] = {b.lo, a.lo, b.hi, a.hi};
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int j = 1; j < 4; ++j) {
+      const DD s = two_sum(t[j], t[j - 1]);
+      t[j] = s.hi, t[j - 1] = s.lo;
+    }
+  }
+  const DD top = two_sum(t[3], t[2]);
+  const double sticky = t[1] + t[0];
+  if (!std::isfinite(top.hi) || top.lo == 0 || sticky == 0) return top.hi;
+  const double toward = std::nextafter(top.hi, top.lo > 0 ? std::numeric_limits<double>::infinity()
+                                                          : -std::numeric_limits<double>::infinity());
+  const bool midpoint = toward - top.hi == 2 * top.lo;
+  if (midpoint && std::signbit(sticky) == std::signbit(top.lo)) return toward;
+  return top.hi;
+}
+
+// v · 2^k rounded once to T (double or float).
+template <typename T>
+T round_to(DD v, int k) {
+  if constexpr (sizeof(T) == sizeof(double)) {
+    return round_scaled(v, k);
+  } else {
+    // Every float, subnormals included, is a normal double: the scaling is exact where it matters
+    // (a result below 2^-969 rounds to a float zero whatever its low bits).
+    return round_to_float(ldexp(v, k));
+  }
 }
 
 // log1p(x) for x >= 0 as double-double, ~2^-100 relative. Small x: the alternating series in

@@ -27,9 +27,11 @@ struct Wide<float> {
   static W exp(W a) { return std::exp(a); }
   // Double's range covers every f32 result: no scaling is ever needed.
   static constexpr bool kScales = false;
-  static W exp_scaled(W a, int) { return std::exp(a); }
-  static W ldexp(W a, int) { return a; }
-  static float round_scaled(W a, int) { return static_cast<float>(a); }
+  static W exp_scaled(W a, int scale) { return std::ldexp(std::exp(a), scale); }
+  static W ldexp(W a, int e) { return std::ldexp(a, e); }
+  static float round_scaled(W a, int e) { return static_cast<float>(std::ldexp(a, e)); }
+  // a + b rounded once to float (a double sum would round twice: wrong next to a midpoint).
+  static float round_sum(W a, W b) { return dd::round_to_float(dd::two_sum(a, b)); }
   static W log1p(W a) { return std::log1p(a); }
   static W sqrt(W a) { return std::sqrt(a); }
   static float round(W a) { return static_cast<float>(a); }
@@ -70,6 +72,7 @@ struct Wide<double> {
   static W exp_scaled(W a, int scale) { return dd::exp(a, scale); }
   static W ldexp(W a, int e) { return dd::ldexp(a, e); }
   static double round_scaled(W a, int e) { return dd::round_scaled(a, e); }
+  static double round_sum(W a, W b) { return dd::round_sum(a, b); }
   static W log1p(W a) { return dd::log1p(a); }
   static W sqrt(W a) { return dd::sqrt(a); }
   static double round(W a) { return a.hi + a.lo; }  // hi + lo normalised: hi already, unless lo was added after
