@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "abi_kernels.hpp"
 #include "softcert/abi.h"
 #include "softcert/implementation.hpp"
 #include "special.hpp"
@@ -161,23 +162,18 @@ struct Batch {
   }
 };
 
-// The kernel table of algorithm A for type T.
+// The kernel table of algorithm A for type T: the softmax family always, the rest unless A scans
+// the row itself (online). plugin/plugin.cc exports the same two lists.
 template <typename A, typename T>
 TypedKernels<T> kernels_of() {
   using B = Batch<A, T>;
   TypedKernels<T> k;
-  k.softmax = &B::softmax;
-  k.log_softmax = &B::log_softmax;
-  k.logsumexp = &B::logsumexp;
+#define SOFTCERT_SET_KERNEL(name, dtype, params, args) k.name = &B::name;
+  SOFTCERT_ABI_SOFTMAX_FAMILY(SOFTCERT_SET_KERNEL, T, unused)
   if constexpr (!ScansItself<A>) {
-    k.softmax_temperature = &B::softmax_temperature;
-    k.masked_softmax = &B::masked_softmax;
-    k.sigmoid = &B::sigmoid;
-    k.cross_entropy = &B::cross_entropy;
-    k.cross_entropy_grad = &B::cross_entropy_grad;
-    k.softmax_backward = &B::softmax_backward;
-    k.attention = &B::attention;
+    SOFTCERT_ABI_OTHER_KERNELS(SOFTCERT_SET_KERNEL, T, unused)
   }
+#undef SOFTCERT_SET_KERNEL
   return k;
 }
 

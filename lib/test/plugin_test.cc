@@ -1,12 +1,17 @@
-// lib's plugins: each loads, speaks ABI version 1, exports exactly the kernels its algorithm
-// provides, and computes bit for bit what the C++ API computes.
+// lib's plugins: each loads, speaks ABI version 1, names itself, exports exactly the kernels its
+// algorithm provides, and computes bit for bit what the C++ API computes, for every kernel.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "abi_kernels.hpp"
+#include "kernel_calls.hpp"
 #include "softcert/implementation.hpp"
 
 namespace softcert::test {
@@ -16,12 +21,30 @@ struct Library {
   void* handle;
   explicit Library(const std::string& path) : handle(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {}
   ~Library() { if (handle) dlclose(handle); }
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
   void* symbol(const std::string& name) const { return dlsym(handle, name.c_str()); }
 };
 
+std::string plugin_path(const Implementation& impl) {
+  return std::string(SOFTCERT_PLUGIN_DIR) + "/libsoftcert-" + impl.name + ".so";
+}
+
+// The kernels a plugin exports, looked up by their ABI names (null where not exported).
+template <typename T>
+TypedKernels<T> exported(const Library& lib) {
+  TypedKernels<T> k;
+  constexpr const char* dtype = sizeof(T) == sizeof(float) ? "f32" : "f64";
+#define SOFTCERT_LOOK_UP(name, unused, params, args) \
+  k.name = reinterpret_cast<decltype(k.name)>(lib.symbol("softcert_" #name "_" + std::string(dtype)));
+  SOFTCERT_ABI_KERNELS(SOFTCERT_LOOK_UP, T, unused)
+#undef SOFTCERT_LOOK_UP
+  return k;
+}
+
 TEST(Plugin, EveryAlgorithmLoadsAndExportsExactlyWhatItProvides) {
   for (const Implementation& impl : builtin_implementations()) {
-    const std::string path = std::string(SOFTCERT_PLUGIN_DIR) + "/libsoftcert-" + impl.name + ".so";
+    const std::string path = plugin_path(impl);
     Library lib(path);
     ASSERT_NE(lib.handle, nullptr) << path << ": " << dlerror();
     auto version = reinterpret_cast<int (*)()>(lib.symbol("softcert_abi_version"));
@@ -30,6 +53,7 @@ TEST(Plugin, EveryAlgorithmLoadsAndExportsExactlyWhatItProvides) {
     auto name = reinterpret_cast<const char* (*)()>(lib.symbol("softcert_name"));
     ASSERT_NE(name, nullptr);
     EXPECT_EQ(std::string(name()), "softcert-" + impl.name);
+    // By the ABI's own names, independently of abi_kernels.hpp.
     for (Function f : kAllFunctions) {
       for (const char* type : {"f32", "f64"}) {
         const std::string symbol = "softcert_" + std::string(function_name(f)) + "_" + type;
@@ -37,18 +61,67 @@ TEST(Plugin, EveryAlgorithmLoadsAndExportsExactlyWhatItProvides) {
         EXPECT_EQ(lib.symbol(symbol) != nullptr, provided) << path << " " << symbol;
       }
     }
-    EXPECT_EQ(lib.symbol("softcert_softmax_f16"), nullptr) << "lib has no f16 kernels yet";
+    for (const char* reduced : {"softcert_softmax_f16", "softcert_softmax_bf16", "softcert_log_softmax_f16",
+                                "softcert_log_softmax_bf16"}) {
+      EXPECT_EQ(lib.symbol(reduced), nullptr) << "lib has no f16/bf16 kernels yet: " << reduced;
+    }
     // Nothing but the ABI leaks out: lib's C++ symbols stay hidden.
     EXPECT_EQ(lib.symbol("_ZN8softcert23builtin_implementationsEv"), nullptr);
+    EXPECT_EQ(lib.symbol("_ZN8softcert12find_builtinESt17basic_string_viewIcSt11char_traitsIcEE"), nullptr);
+  }
+  EXPECT_EQ(find_builtin("online")->f32.sigmoid, nullptr) << "online is the softmax family only";
+}
 
-    const std::vector<float> x{3, 1, -2, 0, 1e4f, 1e4f + 1, -1e4f, 0.5f};
-    std::vector<float> from_plugin(x.size()), from_api(x.size());
-    auto softmax = reinterpret_cast<int (*)(const float*, float*, size_t, size_t)>(lib.symbol("softcert_softmax_f32"));
-    ASSERT_NE(softmax, nullptr);
-    ASSERT_EQ(softmax(x.data(), from_plugin.data(), 2, 4), SOFTCERT_OK);
-    ASSERT_EQ(impl.f32.softmax(x.data(), from_api.data(), 2, 4), SOFTCERT_OK);
-    EXPECT_EQ(std::memcmp(from_plugin.data(), from_api.data(), x.size() * sizeof(float)), 0) << impl.name;
-    EXPECT_EQ(softmax(x.data(), from_plugin.data(), 0, 4), SOFTCERT_ERR_EMPTY);
+template <typename T>
+class PluginBits : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(PluginBits, Types);
+
+// Every exported kernel gives the C++ table's bits, on ordinary rows, special values and bad input.
+TYPED_TEST(PluginBits, EveryKernelMatchesTheCppTable) {
+  using T = TypeParam;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g(0, 6);
+  const std::size_t rows = 4, n = 9;
+  std::vector<T> x(rows * n), dy(rows * n);
+  for (T& v : x) v = static_cast<T>(g(rng));
+  for (T& v : dy) v = static_cast<T>(g(rng));
+  x[2] = -std::numeric_limits<T>::infinity();
+  x[n + 3] = std::numeric_limits<T>::infinity();
+  x[2 * n + 1] = std::numeric_limits<T>::quiet_NaN();
+  std::vector<int64_t> labels{0, 3, 8, 5};
+  std::vector<uint8_t> keep(rows * n);
+  for (auto& k : keep) k = rng() % 3 != 0;
+  for (const Implementation& impl : builtin_implementations()) {
+    Library lib(plugin_path(impl));
+    ASSERT_NE(lib.handle, nullptr) << dlerror();
+    const TypedKernels<T> plugin = exported<T>(lib);
+    const TypedKernels<T>& table = impl.kernels<T>();
+    Implementation as_plugin{"plugin", {}, {}};
+    if constexpr (sizeof(T) == sizeof(float)) as_plugin.f32 = plugin; else as_plugin.f64 = plugin;
+    std::size_t compared = 0;
+    for (Function f : kRowFunctions) {
+      const bool from_plugin = provides<T>(as_plugin, f);
+      ASSERT_EQ(from_plugin, provides<T>(impl, f)) << kernel_id<T>(impl, f);
+      if (!from_plugin) continue;
+      for (T t : {T(1), T(0.3), T(0)}) {  // t = 0: the error path too
+        std::vector<T> a(rows * n, T(-7)), b(rows * n, T(-7));
+        RowCall<T> c{x.data(), a.data(), rows, n, labels.data(), keep.data(), dy.data(), t};
+        const int from_table = call(table, f, c);
+        c.y = b.data();
+        EXPECT_EQ(call(plugin, f, c), from_table) << kernel_id<T>(impl, f);
+        EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(T)), 0) << kernel_id<T>(impl, f);
+        ++compared;
+      }
+    }
+    if (plugin.attention) {
+      std::vector<T> a(12, T(-7)), b(12, T(-7));
+      EXPECT_EQ(table.attention(x.data(), dy.data(), x.data() + 9, a.data(), 4, 3, 3, 3, 1), SOFTCERT_OK);
+      EXPECT_EQ(plugin.attention(x.data(), dy.data(), x.data() + 9, b.data(), 4, 3, 3, 3, 1), SOFTCERT_OK);
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(T)), 0) << impl.name;
+      ++compared;
+    }
+    EXPECT_GT(compared, 0u) << impl.name;
   }
 }
 
