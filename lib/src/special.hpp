@@ -83,7 +83,7 @@ template <typename T>
 void log_softmax_special(const RowScan<T>& s, const T* z, T* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     if (s.kind == RowCase::nan) y[i] = kNaN<T>;
-    else if (s.kind == RowCase::pos_inf && z[i] == kInf<T>) y[i] = -log_of<T>(s.pos_inf);
+    else if (s.kind == RowCase::pos_inf && z[i] == kInf<T>) y[i] = s.pos_inf == 1 ? T(0) : -log_of<T>(s.pos_inf);  // +0, as 0 - 0
     else y[i] = -kInf<T>;
   }
 }

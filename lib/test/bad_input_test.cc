@@ -103,6 +103,29 @@ TYPED_TEST(BadInput, TemperatureNotPositiveAndFinite) {
   }
 }
 
+// abi.h's order when several things are wrong: null, then empty, then size, then labels, then
+// temperature (labels are never read when the sizes are already refused).
+TYPED_TEST(BadInput, CodesComeInAbiOrder) {
+  using T = TypeParam;
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  this->expect_all(SOFTCERT_ERR_NULL, [](RowCall<T>& c) { c.x = nullptr; c.n = 0; });
+  this->expect_all(SOFTCERT_ERR_NULL, [](RowCall<T>& c) { c.labels = nullptr; c.rows = 0; },
+                   {Function::cross_entropy, Function::cross_entropy_grad});
+  this->expect_all(SOFTCERT_ERR_NULL, [nan](RowCall<T>& c) { c.y = nullptr; c.t = nan; }, {Function::softmax_temperature});
+  this->expect_all(SOFTCERT_ERR_EMPTY, [nan](RowCall<T>& c) { c.n = 0; c.t = nan; }, {Function::softmax_temperature});
+  this->expect_all(SOFTCERT_ERR_SIZE, [nan](RowCall<T>& c) {
+    c.rows = std::numeric_limits<std::size_t>::max() / 2;
+    c.n = 3;
+    c.t = nan;
+  }, {Function::softmax_temperature});
+  this->labels = {7, 9};  // out of range, but not to be read for a refused size
+  this->expect_all(SOFTCERT_ERR_SIZE, [](RowCall<T>& c) {
+    c.rows = std::numeric_limits<std::size_t>::max() / 2;
+    c.n = 3;
+  }, {Function::cross_entropy, Function::cross_entropy_grad});
+  this->expect_all(SOFTCERT_ERR_EMPTY, [](RowCall<T>& c) { c.n = 0; }, {Function::cross_entropy, Function::cross_entropy_grad});
+}
+
 TYPED_TEST(BadInput, Attention) {
   using T = TypeParam;
   std::vector<T> q(6, T(1)), k(6, T(1)), v(4, T(1)), out(6, T(-7));
