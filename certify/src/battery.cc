@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "softcert/oracle.hpp"
 #include "softcert/properties/agreement.hpp"
 #include "softcert/properties/catalogue.hpp"
 #include "softcert/properties/golden.hpp"
@@ -186,6 +187,7 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
         progress(finished, tasks.size());
       }
     }
+    oracle::release_thread_caches();
   };
   std::vector<std::thread> threads;
   for (unsigned j = 1; j < std::max(1u, options.jobs); ++j) threads.emplace_back(worker);

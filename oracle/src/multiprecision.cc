@@ -171,4 +171,5 @@ template Exact<double> round_exact<double>(const Real&);
 
 namespace softcert::oracle {
 ZivStats& ziv_stats() { return mp::ziv_stats_storage(); }
+void release_thread_caches() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
 }  // namespace softcert::oracle

@@ -81,4 +81,8 @@ struct ZivStats {
 };
 ZivStats& ziv_stats();  // this thread's counters
 
+// Frees MPFR's per-thread caches (constants such as log 2, exp tables). A thread that used the
+// oracle calls it before it ends; otherwise the caches outlive the thread (a leak to LSan).
+void release_thread_caches();
+
 }  // namespace softcert::oracle
