@@ -30,7 +30,8 @@
 //     With e <= 1 in both branches the perturbation of 1 + e is at most φ e / (1 + e) <= φ / 2:
 //     relative error <= (1 + φ)^[x<0] (1 + u) / ((1 - φ/2)(1 - u)) - 1, plus η.             (9)
 //   softmax_backward dx_i = fl(y_i fl(dy_i - ŝ)), ŝ = Σ y_j dy_j recursive:
-//     |dx^_i - dx_i| <= |y_i| (γ_n Σ_j |y_j dy_j| (1 + u) + u |dy_i - s|)(1 + u) + u |dx_i| + η (10)
+//     |dx^_i - dx_i| <= |y_i| (γ_n Σ_j |y_j dy_j| (1 + u) + u |dy_i - s| + (n + 1) η)(1 + u)
+//                       + u |dx_i| + η                                                        (10)
 //   attention: scores ŝ_j = fl(fl(q·k_j) / fl(√d)), |ŝ_j - s_j| <= ε_j :=
 //     γ_d Σ_c |q_c k_jc| / √d (1 + γ_2) + γ_2 |s_j|; the softmax of the scores as (1)-(3) with
 //     γ_k |a_j| replaced by ε_j + ε_max + u(|d_j| + ε_j + ε_max); out_c = Σ_j α̂_j v_jc recursive:
@@ -246,7 +247,8 @@ std::vector<double> softmax_backward_bound(std::span<const T> y, std::span<const
   }
   std::vector<double> b(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const Ld inner = mdl.gamma(n) * magnitude * (1 + mdl.u) + mdl.u * std::fabs(Ld(dy[i]) - s);
+    // Products and partial sums among the subnormals are each off by up to η/2 besides.
+    const Ld inner = mdl.gamma(n) * magnitude * (1 + mdl.u) + mdl.u * std::fabs(Ld(dy[i]) - s) + Ld(n + 1) * mdl.eta;
     b[i] = in_ulps(std::fabs(Ld(y[i])) * inner * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) + mdl.eta,
                    exact[i]);  // (10)
   }

@@ -85,6 +85,17 @@ struct Ctx {
   std::string input() const { return describe(in); }
 };
 
+// Whether `diff` exceeds `allowed`. A NaN tolerance (0 · inf where a bound is infinite) bounds
+// nothing; a NaN difference (a NaN output) always exceeds.
+inline bool beyond(long double diff, long double allowed) {
+  return !std::isnan(allowed) && !(diff <= allowed);
+}
+
+// The same rule for tolerances used in one-sided comparisons: NaN becomes +inf.
+inline long double tolerance(long double allowed) {
+  return std::isnan(allowed) ? std::numeric_limits<long double>::infinity() : allowed;
+}
+
 template <typename T>
 Verdict skip_missing(const Implementation& impl, std::initializer_list<Function> fs) {
   for (Function f : fs) {
@@ -250,7 +261,7 @@ Verdict sum_to_one(const Implementation& impl, const Input<T>& in, Profile p) {
     allowed += absolute(c.exact[i], b[i]);
   }
   allowed += Ld(out->size()) * std::numeric_limits<Ld>::epsilon();  // the long double sum itself
-  if (!(std::fabs(sum - 1) <= allowed)) {
+  if (beyond(std::fabs(sum - 1), allowed)) {
     return Verdict::fail(fmt::format("softmax sums to 1 {:+.6Lg}, beyond the bound {:.6Lg}; input {}", sum - 1,
                                      allowed, x.input()));
   }
@@ -283,7 +294,7 @@ Verdict same_exact(const Ctx<T>& x, const Case<T>& a, const Case<T>& b, const st
     const Ld allowed = absolute(a.exact[i], ba[i]) + absolute(b.exact[i], bb[i]);
     const Ld diff = std::fabs(Ld((*ya)[i]) - Ld((*yb)[i]));
     const bool both_same_special = !std::isfinite((*ya)[i]) && (*ya)[i] == (*yb)[i];
-    if (!(diff <= allowed) && !both_same_special) {
+    if (beyond(diff, allowed) && !both_same_special) {
       return Verdict::fail(fmt::format("{}: output[{}] {:a} vs {:a} differ by {:.4Lg} > {:.4Lg}; input {}", what, i,
                                        (*ya)[i], (*yb)[i], diff, allowed, x.input()));
     }
@@ -322,7 +333,7 @@ Verdict logsumexp_shift(const Implementation& impl, const Input<T>& in, Profile 
   const Ld lhs = (*yb)[0], rhs = Ld((*ya)[0]) + Ld(in.c);
   const Ld allowed = absolute(a.exact[0], x.bound(a)[0]) + absolute(b.exact[0], x.bound(b)[0]) +
                      std::fabs(rhs) * std::numeric_limits<Ld>::epsilon();
-  if (!(std::fabs(lhs - rhs) <= allowed)) {
+  if (beyond(std::fabs(lhs - rhs), allowed)) {
     return Verdict::fail(fmt::format("lse(z + c) = {:a} but lse(z) + c = {:.20Lg} (c = {:a}), beyond {:.4Lg}; input {}",
                                      (*yb)[0], rhs, in.c, allowed, x.input()));
   }
@@ -348,7 +359,7 @@ Verdict softmax_ratio(const Implementation& impl, const Input<T>& in, Profile p)
       const Ld rhs = Ld(in.z[i]) - Ld(in.z[j]);
       const Ld slack = 8 * std::numeric_limits<Ld>::epsilon() * (std::fabs(std::log(Ld(pi))) + std::fabs(std::log(Ld(pj))) + std::fabs(rhs));
       const Ld allowed = -std::log1p(-ri) - std::log1p(-rj) + slack;
-      if (!(std::fabs(lhs - rhs) <= allowed)) {
+      if (beyond(std::fabs(lhs - rhs), allowed)) {
         return Verdict::fail(fmt::format("p[{}]/p[{}] = exp({:.12Lg}) but z[{}] - z[{}] = {:.12Lg} (allowed {:.3Lg}); input {}",
                                          i, j, lhs, i, j, rhs, allowed, x.input()));
       }
@@ -367,7 +378,7 @@ Verdict softmax_monotone(const Implementation& impl, const Input<T>& in, Profile
   const bool strict = p == Profile::strict;
   for (std::size_t i = 0; i < out->size(); ++i) {
     for (std::size_t j = 0; j < out->size(); ++j) {
-      const Ld slack = strict ? 0 : absolute(c.exact[i], b[i]) + absolute(c.exact[j], b[j]);
+      const Ld slack = strict ? 0 : tolerance(absolute(c.exact[i], b[i]) + absolute(c.exact[j], b[j]));
       const T pi = (*out)[i], pj = (*out)[j];
       if (in.z[i] > in.z[j] && !(Ld(pi) >= Ld(pj) - slack)) {
         return Verdict::fail(fmt::format("z[{}] > z[{}] but p[{}] = {:a} < p[{}] = {:a}; input {}", i, j, i, pi, j, pj, x.input()));
@@ -398,7 +409,7 @@ Verdict softmax_permutation(const Implementation& impl, const Input<T>& in, Prof
   const std::vector<double> ba = x.bound(a), bb = x.bound(b);
   for (std::size_t i = 0; i < perm.size(); ++i) {
     const Ld allowed = absolute(b.exact[i], bb[i]) + absolute(a.exact[perm[i]], ba[perm[i]]);
-    if (!(std::fabs(Ld((*yb)[i]) - Ld((*ya)[perm[i]])) <= allowed)) {
+    if (beyond(std::fabs(Ld((*yb)[i]) - Ld((*ya)[perm[i]])), allowed)) {
       return Verdict::fail(fmt::format("softmax(πz)[{}] = {:a} but softmax(z)[π({})={}] = {:a}; input {}", i,
                                        (*yb)[i], i, perm[i], (*ya)[perm[i]], x.input()));
     }
@@ -428,7 +439,7 @@ Verdict sigmoid_two_class(const Implementation& impl, const Input<T>& in, Profil
   const auto ps = x.run(sm), ss = x.run(sg);
   if (!ps || !ss) return Verdict::skip("declined");
   const Ld allowed = absolute(sm.exact[0], x.bound(sm)[0]) + absolute(sg.exact[0], x.bound(sg)[0]);
-  if (!(std::fabs(Ld((*ps)[0]) - Ld((*ss)[0])) <= allowed)) {
+  if (beyond(std::fabs(Ld((*ps)[0]) - Ld((*ss)[0])), allowed)) {
     return Verdict::fail(fmt::format("softmax([{:a}, {:a}])_0 = {:a} but sigmoid({:a}) = {:a} (allowed {:.4Lg})", a, b,
                                      (*ps)[0], diff, (*ss)[0], allowed));
   }
@@ -447,7 +458,7 @@ Verdict sigmoid_symmetry(const Implementation& impl, const Input<T>& in, Profile
   for (std::size_t i = 0; i < ya->size(); ++i) {
     const Ld allowed = absolute(a.exact[i], ba[i]) + absolute(b.exact[i], bb[i]) + std::numeric_limits<Ld>::epsilon();
     const Ld sum = Ld((*ya)[i]) + Ld((*yb)[i]);
-    if (!(std::fabs(sum - 1) <= allowed)) {
+    if (beyond(std::fabs(sum - 1), allowed)) {
       return Verdict::fail(fmt::format("sigmoid({:a}) + sigmoid({:a}) = 1 {:+.4Lg}, beyond {:.4Lg}", in.z[i], neg[i], sum - 1, allowed));
     }
   }
@@ -464,7 +475,7 @@ Verdict sigmoid_monotone(const Implementation& impl, const Input<T>& in, Profile
   if (!y) return Verdict::skip("sigmoid not provided");
   const std::vector<double> b = x.bound(c);
   for (std::size_t i = 1; i < y->size(); ++i) {
-    const Ld slack = p == Profile::strict ? 0 : absolute(c.exact[i], b[i]) + absolute(c.exact[i - 1], b[i - 1]);
+    const Ld slack = p == Profile::strict ? 0 : tolerance(absolute(c.exact[i], b[i]) + absolute(c.exact[i - 1], b[i - 1]));
     if (!(Ld((*y)[i]) >= Ld((*y)[i - 1]) - slack)) {
       return Verdict::fail(fmt::format("sigmoid is not monotone: sigmoid({:a}) = {:a} > sigmoid({:a}) = {:a}", sorted[i - 1],
                                        (*y)[i - 1], sorted[i], (*y)[i]));
@@ -564,7 +575,7 @@ Verdict logsumexp_between(const Implementation& impl, const Input<T>& in, Profil
   const Case<T> c = x.exact(Function::logsumexp, in.z);
   const auto y = x.run(c);
   if (!y) return Verdict::skip("logsumexp not provided");
-  const Ld allowed = absolute(c.exact[0], x.bound(c)[0]);
+  const Ld allowed = tolerance(absolute(c.exact[0], x.bound(c)[0]));
   const Ld m = *std::max_element(in.z.begin(), in.z.end());
   const Ld upper = m + std::log(Ld(in.z.size()));
   if (!(Ld((*y)[0]) >= m - allowed) || !(Ld((*y)[0]) <= upper + allowed + std::fabs(upper) * std::numeric_limits<Ld>::epsilon())) {
@@ -587,7 +598,7 @@ Verdict log_softmax_is_z_minus_lse(const Implementation& impl, const Input<T>& i
     if (!std::isfinite(ls.exact[i].value) || !std::isfinite(lse.exact[0].value)) continue;
     const Ld rhs = Ld(in.z[i]) - Ld((*ylse)[0]);
     const Ld allowed = absolute(ls.exact[i], b[i]) + lse_error + std::fabs(rhs) * std::numeric_limits<Ld>::epsilon();
-    if (!(std::fabs(Ld((*yls)[i]) - rhs) <= allowed)) {
+    if (beyond(std::fabs(Ld((*yls)[i]) - rhs), allowed)) {
       return Verdict::fail(fmt::format("log_softmax[{}] = {:a} but z[{}] - lse = {:.20Lg} (allowed {:.4Lg}); input {}", i,
                                        (*yls)[i], i, rhs, allowed, x.input()));
     }
@@ -613,7 +624,7 @@ Verdict exp_log_softmax_is_softmax(const Implementation& impl, const Input<T>& i
     const Ld allowed = moved + absolute(sm.exact[i], bsm[i]) + 8 * pi * std::numeric_limits<Ld>::epsilon() +
                        Ld(std::numeric_limits<T>::denorm_min());
     const Ld e = std::exp(Ld((*yls)[i]));
-    if (!(std::fabs(e - Ld((*ysm)[i])) <= allowed)) {
+    if (beyond(std::fabs(e - Ld((*ysm)[i])), allowed)) {
       return Verdict::fail(fmt::format("exp(log_softmax[{}]) = {:.12Lg} but softmax[{}] = {:a} (allowed {:.4Lg}); input {}", i,
                                        e, i, (*ysm)[i], allowed, x.input()));
     }
@@ -653,7 +664,7 @@ Verdict cross_entropy_nonnegative(const Implementation& impl, const Input<T>& in
   const Case<T> c = x.exact(Function::cross_entropy, in.z);
   const auto y = x.run(c);
   if (!y) return Verdict::skip("cross_entropy not provided");
-  const Ld slack = p == Profile::strict ? 0 : absolute(c.exact[0], x.bound(c)[0]);
+  const Ld slack = p == Profile::strict ? 0 : tolerance(absolute(c.exact[0], x.bound(c)[0]));
   if (!(Ld((*y)[0]) >= -slack)) {
     return Verdict::fail(fmt::format("cross-entropy = {:a} < 0; input {}", (*y)[0], x.input()));
   }
@@ -671,7 +682,7 @@ Verdict cross_entropy_is_lse_minus_zy(const Implementation& impl, const Input<T>
   const Ld rhs = Ld((*ylse)[0]) - Ld(in.z[ce.label]);
   const Ld allowed = absolute(ce.exact[0], x.bound(ce)[0]) + absolute(lse.exact[0], x.bound(lse)[0]) +
                      std::fabs(rhs) * std::numeric_limits<Ld>::epsilon();
-  if (!(std::fabs(Ld((*yce)[0]) - rhs) <= allowed)) {
+  if (beyond(std::fabs(Ld((*yce)[0]) - rhs), allowed)) {
     return Verdict::fail(fmt::format("cross-entropy = {:a} but lse - z[{}] = {:.20Lg} (allowed {:.4Lg}); input {}", (*yce)[0],
                                      ce.label, rhs, allowed, x.input()));
   }
@@ -687,7 +698,7 @@ Verdict grad_sums_to_zero(const Implementation& impl, const Input<T>& in, Profil
   const std::vector<double> b = x.bound(c);
   Ld sum = 0, allowed = Ld(y->size()) * std::numeric_limits<Ld>::epsilon();
   for (std::size_t i = 0; i < y->size(); ++i) sum += (*y)[i], allowed += absolute(c.exact[i], b[i]);
-  if (!(std::fabs(sum) <= allowed)) {
+  if (beyond(std::fabs(sum), allowed)) {
     return Verdict::fail(fmt::format("the gradient sums to {:.6Lg}, beyond {:.4Lg}; input {}", sum, allowed, x.input()));
   }
   return Verdict::pass();
@@ -741,7 +752,7 @@ Verdict masked_is_softmax_of_kept(const Implementation& impl, const Input<T>& in
   for (std::size_t j = 0; j < kept.size(); ++j) {
     const std::size_t i = where[j];
     const Ld allowed = absolute(m.exact[i], bm[i]) + absolute(s.exact[j], bs[j]);
-    if (!(std::fabs(Ld((*ym)[i]) - Ld((*ys)[j])) <= allowed)) {
+    if (beyond(std::fabs(Ld((*ym)[i]) - Ld((*ys)[j])), allowed)) {
       return Verdict::fail(fmt::format("masked_softmax[{}] = {:a} but softmax of the kept entries gives {:a}; input {}", i,
                                        (*ym)[i], (*ys)[j], x.input()));
     }
@@ -804,7 +815,7 @@ Verdict attention_weights_sum_to_one(const Implementation& impl, const Input<T>&
   for (std::size_t i = 0; i < c.lq; ++i) {
     Ld sum = 0, allowed = Ld(c.lk) * std::numeric_limits<Ld>::epsilon();
     for (std::size_t j = 0; j < c.lk; ++j) sum += (*y)[i * c.lk + j], allowed += absolute(c.exact[i * c.lk + j], b[i * c.lk + j]);
-    if (!(std::fabs(sum - 1) <= allowed)) {
+    if (beyond(std::fabs(sum - 1), allowed)) {
       return Verdict::fail(fmt::format("attention weights of query {} sum to 1 {:+.6Lg} (allowed {:.4Lg}); input {}", i, sum - 1,
                                        allowed, x.input()));
     }
@@ -832,7 +843,7 @@ Verdict attention_convex(const Implementation& impl, const Input<T>& in, Profile
     for (std::size_t col = 0; col < c.dv; ++col) {
       T lo = kInf<T>, hi = -kInf<T>;
       for (std::size_t j = 0; j < keys; ++j) lo = std::min(lo, c.v[j * c.dv + col]), hi = std::max(hi, c.v[j * c.dv + col]);
-      const Ld allowed = absolute(c.exact[i * c.dv + col], b[i * c.dv + col]);
+      const Ld allowed = tolerance(absolute(c.exact[i * c.dv + col], b[i * c.dv + col]));
       const Ld o = (*y)[i * c.dv + col];
       if (!(o >= Ld(lo) - allowed && o <= Ld(hi) + allowed)) {
         return Verdict::fail(fmt::format("attention out[{}][{}] = {:a} is outside [{:a}, {:a}], the values it averages; input {}", i,
