@@ -1,0 +1,7 @@
+// Fuzz target sigmoid: the sigmoid.* properties on every lib algorithm, strict.
+#include "../decode.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace softcert::fuzz;
+  return dispatch(data, size, Layout{}, [](const auto& in) { check_builtins(in, {"sigmoid."}); });
+}
