@@ -212,16 +212,16 @@ struct Accurate {
   static void softmax_backward(const T* y, const T* dy, T* dx, std::size_t n) {
     constexpr int kNone = std::numeric_limits<int>::min();
     bool finite = true;
-    int top = kNone;  // exponent of the largest product y_j dy_j
-    for (std::size_t j = 0; j < n; ++j) {
-      finite = finite && std::isfinite(y[j]) && std::isfinite(dy[j]);
-      if (y[j] != 0 && dy[j] != 0) top = std::max(top, std::ilogb(double(y[j])) + std::ilogb(double(dy[j])));
-    }
+    for (std::size_t j = 0; j < n; ++j) finite = finite && std::isfinite(y[j]) && std::isfinite(dy[j]);
     if (!finite) {
       double dot = 0;
       for (std::size_t j = 0; j < n; ++j) dot += double(y[j]) * double(dy[j]);
       for (std::size_t i = 0; i < n; ++i) dx[i] = static_cast<T>(double(y[i]) * (double(dy[i]) - dot));
       return;
+    }
+    int top = kNone;  // exponent of the largest product y_j dy_j
+    for (std::size_t j = 0; j < n; ++j) {
+      if (y[j] != 0 && dy[j] != 0) top = std::max(top, std::ilogb(double(y[j])) + std::ilogb(double(dy[j])));
     }
     const int kp = top == kNone ? 0 : 960 - static_cast<int>(std::bit_width(n)) - top;
     thread_local std::vector<double> terms;
