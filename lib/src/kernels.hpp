@@ -45,6 +45,14 @@ inline int check_labels(const int64_t* labels, std::size_t rows, std::size_t n) 
   return SOFTCERT_OK;
 }
 
+// The cross-entropy kernels' validation, in abi.h's order: pointers, shape, size, labels.
+template <typename T>
+int check_labelled_rows(const void* in, const int64_t* labels, const void* out, std::size_t rows, std::size_t n) {
+  if (labels == nullptr) return SOFTCERT_ERR_NULL;
+  if (int e = check_rows<T>(in, out, rows, n)) return e;
+  return check_labels(labels, rows, n);
+}
+
 template <typename A>
 concept ScansItself = A::kScansItself;
 
@@ -107,9 +115,7 @@ struct Batch {
   }
 
   static int cross_entropy(const T* z, const int64_t* labels, T* loss, std::size_t rows, std::size_t n) {
-    if (labels == nullptr) return SOFTCERT_ERR_NULL;
-    if (int e = check_rows<T>(z, loss, rows, n)) return e;
-    if (int e = check_labels(labels, rows, n)) return e;
+    if (int e = check_labelled_rows<T>(z, labels, loss, rows, n)) return e;
     for (std::size_t r = 0; r < rows; ++r) {
       const T* row = z + r * n;
       const auto label = static_cast<std::size_t>(labels[r]);
@@ -121,9 +127,7 @@ struct Batch {
   }
 
   static int cross_entropy_grad(const T* z, const int64_t* labels, T* grad, std::size_t rows, std::size_t n) {
-    if (labels == nullptr) return SOFTCERT_ERR_NULL;
-    if (int e = check_rows<T>(z, grad, rows, n)) return e;
-    if (int e = check_labels(labels, rows, n)) return e;
+    if (int e = check_labelled_rows<T>(z, labels, grad, rows, n)) return e;
     for (std::size_t r = 0; r < rows; ++r) {
       const T* row = z + r * n;
       const auto label = static_cast<std::size_t>(labels[r]);

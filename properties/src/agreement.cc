@@ -175,9 +175,8 @@ std::vector<double> bounds(const Case<T>& c, oracle::BoundModel model) {
   return {};
 }
 
-namespace {
 template <typename T>
-std::string hex_list(std::span<const T> values, std::size_t max_values) {
+std::string hex_floats(std::span<const T> values, std::size_t max_values) {
   std::string s = "[";
   for (std::size_t i = 0; i < values.size() && i < max_values; ++i) {
     s += fmt::format("{}{:a}", i ? ", " : "", values[i]);
@@ -185,7 +184,6 @@ std::string hex_list(std::span<const T> values, std::size_t max_values) {
   if (values.size() > max_values) s += fmt::format(", ... ({} values)", values.size());
   return s + "]";
 }
-}  // namespace
 
 template <typename T>
 std::string describe_inputs(const Case<T>& c, std::size_t max_values) {
@@ -193,11 +191,11 @@ std::string describe_inputs(const Case<T>& c, std::size_t max_values) {
                               regime_name(c.regime), c.seed);
   if (c.function == Function::attention) {
     return s + fmt::format("lq={} lk={} d={} dv={} causal={} q={} k={} v={}", c.lq, c.lk, c.d, c.dv,
-                           c.causal, hex_list<T>(c.x, max_values), hex_list<T>(c.k, max_values),
-                           hex_list<T>(c.v, max_values));
+                           c.causal, hex_floats<T>(c.x, max_values), hex_floats<T>(c.k, max_values),
+                           hex_floats<T>(c.v, max_values));
   }
-  s += fmt::format("{}={}", c.function == Function::softmax_backward ? "y" : "z", hex_list<T>(c.x, max_values));
-  if (c.function == Function::softmax_backward) s += " dy=" + hex_list<T>(c.dy, max_values);
+  s += fmt::format("{}={}", c.function == Function::softmax_backward ? "y" : "z", hex_floats<T>(c.x, max_values));
+  if (c.function == Function::softmax_backward) s += " dy=" + hex_floats<T>(c.dy, max_values);
   if (c.function == Function::softmax_temperature) s += fmt::format(" t={:a}", c.t);
   if (c.function == Function::cross_entropy || c.function == Function::cross_entropy_grad) {
     s += fmt::format(" label={}", c.label);
@@ -272,6 +270,7 @@ oracle::BoundModel bound_model_for(std::string_view implementation_name) {
   template int run<T>(const Implementation&, const Case<T>&, std::vector<T>&);                    \
   template std::vector<double> bounds<T>(const Case<T>&, oracle::BoundModel);                     \
   template std::string describe_inputs<T>(const Case<T>&, std::size_t);                           \
+  template std::string hex_floats<T>(std::span<const T>, std::size_t);                           \
   template Agreement measure<T>(const Implementation&, std::span<const Case<T>>, oracle::BoundModel);
 
 SOFTCERT_AGREEMENT_INSTANTIATE(float)

@@ -27,11 +27,8 @@ template <typename T>
 constexpr T kInf = std::numeric_limits<T>::infinity();
 
 template <typename T>
-std::string hex(const std::vector<T>& v, std::size_t max_values = 24) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < v.size() && i < max_values; ++i) s += fmt::format("{}{:a}", i ? ", " : "", v[i]);
-  if (v.size() > max_values) s += fmt::format(", ... ({} values)", v.size());
-  return s + "]";
+std::string hex(const std::vector<T>& v) {
+  return hex_floats<T>(v);
 }
 
 template <typename T>
@@ -302,24 +299,15 @@ Verdict same_exact(const Ctx<T>& x, const Case<T>& a, const Case<T>& b, const st
   return Verdict::pass();
 }
 
-template <typename T>
-Verdict softmax_shift(const Implementation& impl, const Input<T>& in, Profile p) {
+// f(z + c) = f(z) for a function whose exact value ignores the shift (softmax, cross-entropy).
+template <typename T, Function F>
+Verdict shift_invariance(const Implementation& impl, const Input<T>& in, Profile p) {
   const Ctx<T> x{impl, in, p};
   const auto s = shifted(in.z, in.c);
   if (!s) return Verdict::skip("z + c not exact");
-  Case<T> a = x.exact(Function::softmax, in.z), b = x.make(Function::softmax, *s);
-  b.exact = a.exact;  // the same exact values: softmax(z + c) = softmax(z)
-  return same_exact(x, a, b, fmt::format("softmax(z + c) vs softmax(z), c = {:a}", in.c));
-}
-
-template <typename T>
-Verdict cross_entropy_shift(const Implementation& impl, const Input<T>& in, Profile p) {
-  const Ctx<T> x{impl, in, p};
-  const auto s = shifted(in.z, in.c);
-  if (!s) return Verdict::skip("z + c not exact");
-  Case<T> a = x.exact(Function::cross_entropy, in.z), b = x.make(Function::cross_entropy, *s);
-  b.exact = a.exact;
-  return same_exact(x, a, b, fmt::format("cross_entropy(z + c) vs cross_entropy(z), c = {:a}", in.c));
+  Case<T> a = x.exact(F, in.z), b = x.make(F, *s);
+  b.exact = a.exact;  // the same exact values
+  return same_exact(x, a, b, fmt::format("{0}(z + c) vs {0}(z), c = {1:a}", function_name(F), in.c));
 }
 
 template <typename T>
@@ -1055,9 +1043,9 @@ const std::vector<Property<T>>& catalogue() {
       {{"kernel.finite_in_no_nan", "finite inputs never give NaN (DESIGN.md §2)", K::finite_row}, &guarded<T, &finite_in_no_nan<T>>},
       {{"softmax.sum_to_one", "Σ p_i = 1 (because you divide by the sum)", K::finite_row}, &guarded<T, &sum_to_one<T>>},
       {{"softmax.shift_invariance", "softmax(z + c) = softmax(z): adding a constant to every logit changes nothing", K::finite_row},
-       &guarded<T, &softmax_shift<T>>},
+       &guarded<T, &shift_invariance<T, Function::softmax>>},
       {{"logsumexp.shift", "log Σ exp(z_j + c) = c + log Σ exp(z_j)", K::finite_row}, &guarded<T, &logsumexp_shift<T>>},
-      {{"cross_entropy.shift_invariance", "the loss is shift-invariant too", K::finite_row}, &guarded<T, &cross_entropy_shift<T>>},
+      {{"cross_entropy.shift_invariance", "the loss is shift-invariant too", K::finite_row}, &guarded<T, &shift_invariance<T, Function::cross_entropy>>},
       {{"softmax.ratio", "p_i / p_j = exp(z_i - z_j)", K::finite_row}, &guarded<T, &softmax_ratio<T>>},
       {{"softmax.monotone", "if z_i is bigger, p_i is bigger; equal logits give equal probabilities", K::finite_row},
        &guarded<T, &softmax_monotone<T>>},

@@ -82,6 +82,10 @@ int run(const Implementation& impl, const Case<T>& c, std::vector<T>& out);
 template <typename T>
 std::vector<double> bounds(const Case<T>& c, oracle::BoundModel model);
 
+// Values as a list of hexadecimal floats ("[0x1p+0, -0x1.8p-3]"), the first max_values of them.
+template <typename T>
+std::string hex_floats(std::span<const T> values, std::size_t max_values = 24);
+
 // The inputs as hexadecimal floats, for a counterexample a person can paste.
 template <typename T>
 std::string describe_inputs(const Case<T>& c, std::size_t max_values = 24);
