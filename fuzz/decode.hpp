@@ -2,8 +2,9 @@
 // and the loop that checks catalogue properties on one input and aborts on a failure.
 //
 // Byte layout (little-endian throughout):
-//   [0]      flags: bit 0 f64 (else f32); bit 1 causal (attention); bits 4-5 rows - 1 for the
-//            batch properties (ignored when it does not divide the row)
+//   [0]      flags: bit 0 f64 (else f32); bit 1 causal (attention); bit 2 attention layout (for
+//            targets that take both, see attention_flag); bits 4-5 rows - 1 for the batch
+//            properties (ignored when it does not divide the row)
 //   [1..2]   label (u16, taken modulo n)
 //   [3..]    t  (one T, raw bits; made positive and finite, 1 if it is NaN, inf or 0)
 //            c  (one T, raw bits; a shift, 0 if it is not finite)
@@ -76,6 +77,8 @@ class Bytes {
 };
 
 inline bool is_f64(const std::uint8_t* data, std::size_t size) { return size > 0 && (data[0] & 1); }
+// For a target that takes rows and attention alike (plugin): flags bit 2 picks attention.
+inline bool attention_flag(const std::uint8_t* data, std::size_t size) { return size > 0 && (data[0] & 4); }
 
 template <typename T>
 std::optional<Input<T>> decode(const std::uint8_t* data, std::size_t size, Layout layout) {
@@ -146,7 +149,7 @@ std::optional<Input<T>> shape_for(const Property<T>& property, const Input<T>& i
     if (one.z.size() < 2) return std::nullopt;
     one.z.resize(2), one.keep.clear(), one.dy.clear(), one.labels = {0};
   }
-  if (kind != InputKind::any_row && !all_finite(one.z)) return std::nullopt;
+  if (kind != InputKind::any_row && !(all_finite(one.z) && all_finite(one.dy))) return std::nullopt;
   if (kind != InputKind::masked_row && kind != InputKind::any_row) one.keep.clear();
   if (ends_with(property.info.name, ".oracle_agreement") && one.z.size() > kMaxOracleN) return std::nullopt;
   return one;

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/<target>/ (deterministic; rerun after changing decode.hpp).
 
-Each seed follows the byte layout of decode.hpp: a flags byte (bit 0 f64, bit 1 causal, bits 4-5
-rows - 1), a u16 label, t and c as raw T, then per entry z (T), dy (T) and keep (1 byte) as the
+Each seed follows the byte layout of decode.hpp: a flags byte (bit 0 f64, bit 1 causal, bit 2
+attention layout, bits 4-5 rows - 1), a u16 label, t and c as raw T, then per entry z (T), dy (T) and keep (1 byte) as the
 target wants them; attention seeds carry four size bytes and q, k, v. The rows are the inputs
 that break softmax: special values, NaN payloads, huge offsets, ties past the exp overflow point,
 all -inf rows, subnormal spreads, n = 1, n around the SIMD widths, extreme temperatures.
@@ -14,7 +14,7 @@ import struct
 import sys
 
 INF, NAN = math.inf, math.nan
-TARGETS = {  # target -> (dy, keep, attention)
+TARGETS = {  # target -> (dy, keep, attention); "both": rows, and attention with flags bit 2
     "softmax_family": (False, False, False),
     "temperature": (False, False, False),
     "sigmoid": (False, False, False),
@@ -23,7 +23,7 @@ TARGETS = {  # target -> (dy, keep, attention)
     "masked_softmax": (False, True, False),
     "attention": (False, False, True),
     "differential": (True, True, False),
-    "plugin": (True, True, False),
+    "plugin": (True, True, "both"),
 }
 
 
@@ -89,8 +89,8 @@ def rows(f64):
     return out
 
 
-def header(f64, label, t, c, rows=1, causal=False):
-    flags = (1 if f64 else 0) | (2 if causal else 0) | ((rows - 1) << 4)
+def header(f64, label, t, c, rows=1, causal=False, attention_flag=False):
+    flags = (1 if f64 else 0) | (2 if causal else 0) | (4 if attention_flag else 0) | ((rows - 1) << 4)
     return bytes([flags]) + struct.pack("<H", label) + pack(t, f64) + pack(c, f64)
 
 
@@ -105,16 +105,16 @@ def row_seed(f64, z, label, t, c, rows_, dy, keep, masks):
     return bytes(body)
 
 
-def attention_seeds(f64):
+def attention_seeds(f64, flag=False):
     seeds = []
     for i, (lq, lk, d, dv, causal, scale) in enumerate(
         [(1, 1, 1, 1, False, 1.0), (2, 3, 4, 2, True, 1.0), (6, 10, 8, 5, True, 0.125), (3, 3, 2, 2, False, 1e4),
          (4, 7, 3, 1, True, 64.0), (5, 2, 8, 5, False, 1e-30)]):
-        body = bytearray(header(f64, 0, 1.0, 0.0, causal=causal)) + bytes([lq - 1, lk - 1, d - 1, dv - 1])
+        body = bytearray(header(f64, 0, 1.0, 0.0, causal=causal, attention_flag=flag)) + bytes([lq - 1, lk - 1, d - 1, dv - 1])
         for j in range(lq * d + lk * d + lk * dv):
             body += pack(((j * 37) % 19 - 9) * scale / 8.0, f64)
         seeds.append((f"attention-{i}-{lq}x{lk}x{d}x{dv}{'-causal' if causal else ''}", bytes(body)))
-    specials = bytearray(header(f64, 0, 1.0, 0.0)) + bytes([1, 1, 0, 0])
+    specials = bytearray(header(f64, 0, 1.0, 0.0, attention_flag=flag)) + bytes([1, 1, 0, 0])
     for x in (NAN, 1.0, INF, -INF, 0.0, 1.0, 2.0, -0.0):
         specials += pack(x, f64)
     seeds.append(("attention-specials", bytes(specials)))
@@ -132,9 +132,11 @@ def main():
         for f64 in (False, True):
             ty = "f64" if f64 else "f32"
             masks = ([1, 0, 1], [0], [1], [1, 1, 0])  # mixed, fully masked, all kept, mixed
-            seeds = attention_seeds(f64) if attention else [
+            seeds = [] if attention is True else [
                 (name, row_seed(f64, z, label, t, c, r, dy, keep, masks[i % len(masks)]))
                 for i, (name, z, label, t, c, r) in enumerate(rows(f64))]
+            if attention:
+                seeds += attention_seeds(f64, flag=attention == "both")
             for name, data in seeds:
                 with open(os.path.join(d, f"seed-{ty}-{name}"), "wb") as f:
                     f.write(data)

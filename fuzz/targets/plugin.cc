@@ -1,5 +1,5 @@
-// Fuzz target plugin: every row-family property of the catalogue (attention excepted) on the
-// plugin named by $SOFTCERT_FUZZ_PLUGIN (a .so, DESIGN.md §3), compatible profile; lib's
+// Fuzz target plugin: every property of the catalogue (rows, or attention when flags bit 2 is
+// set) on the plugin named by $SOFTCERT_FUZZ_PLUGIN (a .so, DESIGN.md §3), compatible profile; lib's
 // "accurate" builtin when the variable is unset. A plugin that cannot be loaded stops the run.
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace softcert::fuzz;
-  return dispatch(data, size, Layout{.dy = true, .keep = true}, [](const auto& in) {
+  const Layout layout = attention_flag(data, size) ? Layout{.attention = true} : Layout{.dy = true, .keep = true};
+  return dispatch(data, size, layout, [](const auto& in) {
     check_properties(target(), in, Profile::compatible, {""});
   });
 }

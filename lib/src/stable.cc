@@ -1,7 +1,10 @@
 // `stable`: the algorithm the tutorial teaches, in the working type T. Subtract the row max,
 // exponentiate, sum (recursively), normalise; lse = m + log Σ; log_softmax = (z - m) - log Σ;
 // cross-entropy = lse - z_y; gradient = p - onehot. Its error is what oracle/src/bounds.cc bounds
-// for "the standard algorithm".
+// for "the standard algorithm". Dot products (softmax_backward's Σ y_j dy_j and attention's q·k
+// and Σ p_j v_j) accumulate in long double and round once: that is within the same bounds, and
+// no intermediate product or partial sum of finite inputs can overflow into inf − inf = NaN
+// (DESIGN.md §2: finite inputs never give NaN).
 #include <cmath>
 #include <vector>
 
@@ -67,9 +70,10 @@ struct Stable {
 
   template <typename T>
   static void softmax_backward(const T* y, const T* dy, T* dx, std::size_t n) {
-    T dot = 0;
-    for (std::size_t j = 0; j < n; ++j) dot += y[j] * dy[j];
-    for (std::size_t i = 0; i < n; ++i) dx[i] = y[i] * (dy[i] - dot);
+    using Acc = long double;
+    Acc dot = 0;
+    for (std::size_t j = 0; j < n; ++j) dot += Acc(y[j]) * Acc(dy[j]);
+    for (std::size_t i = 0; i < n; ++i) dx[i] = static_cast<T>(Acc(y[i]) * (Acc(dy[i]) - dot));
   }
 
   template <typename T>
@@ -79,17 +83,17 @@ struct Stable {
     const T root = std::sqrt(static_cast<T>(d));
     for_each_attention_row(q, k, v, out, lq, lk, d, dv, causal, [&](std::size_t i, std::size_t keys, T* o) {
       for (std::size_t j = 0; j < keys; ++j) {
-        T dot = 0;
-        for (std::size_t c = 0; c < d; ++c) dot += q[i * d + c] * k[j * d + c];
-        scores[j] = dot / root;
+        long double dot = 0;
+        for (std::size_t c = 0; c < d; ++c) dot += static_cast<long double>(q[i * d + c]) * k[j * d + c];
+        scores[j] = static_cast<T>(dot / root);
       }
       const RowScan<T> s = scan_row(scores.data(), keys);
       if (s.kind == RowCase::regular) softmax(s, scores.data(), p.data(), keys, nullptr, T(1));
       else softmax_special(s, scores.data(), p.data(), keys);
       for (std::size_t c = 0; c < dv; ++c) {
-        T acc = 0;
-        for (std::size_t j = 0; j < keys; ++j) acc += p[j] * v[j * dv + c];
-        o[c] = acc;
+        long double acc = 0;
+        for (std::size_t j = 0; j < keys; ++j) acc += static_cast<long double>(p[j]) * v[j * dv + c];
+        o[c] = static_cast<T>(acc);
       }
     });
   }

@@ -291,14 +291,22 @@ std::vector<double> attention_bound(std::span<const T> q, std::span<const T> k,
       }
       scores[j] = static_cast<T>(dot / root);
       error[j] = mdl.gamma(d) * magnitude / root * (1 + mdl.gamma(2)) + mdl.gamma(2) * std::fabs(dot / root);
-      worst = std::max(worst, error[j]);
+      if (std::isfinite(scores[j])) worst = std::max(worst, error[j]);
     }
-    if (!std::all_of(scores.begin(), scores.end(), [](T s) { return std::isfinite(s); })) continue;
-    // (11): score errors enter (1) as an absolute perturbation of a_j.
+    // A score beyond T's range rounds to ±inf. −inf (with some score finite) gives a weight of
+    // exactly 0, and the exact score lies at least half an ULP of T's largest value (2^103 for
+    // f32) below the max, so the exact weight is far below the smallest subnormal: a zero entry
+    // of (1). +inf, or every score −inf, leaves T unable to hold the problem at all: (11) does not
+    // apply, and any finite output is admitted (the largest bound; ±inf and NaN still fail).
     const T m = *std::max_element(scores.begin(), scores.end());
+    if (!std::isfinite(m)) {
+      std::fill(b.begin() + i * dv, b.begin() + (i + 1) * dv, std::numeric_limits<double>::max());
+      continue;
+    }
+    // (11): score errors enter (1) as an absolute perturbation of a_j.
     std::vector<Ld> extra(attended);
     for (std::size_t j = 0; j < attended; ++j) {
-      extra[j] = error[j] + worst + mdl.u * (std::fabs(Ld(scores[j]) - Ld(m)) + error[j] + worst);
+      if (std::isfinite(scores[j])) extra[j] = error[j] + worst + mdl.u * (std::fabs(Ld(scores[j]) - Ld(m)) + error[j] + worst);
     }
     const SoftmaxAnalysis s = analyse<T>(scores, 1, 0, mdl, model, extra);
     if (!s.regular) continue;
