@@ -25,7 +25,7 @@ if [[ $target == all ]]; then
   echo "| target | seconds | jobs | runs | exec/s | cov | ft | corpus before -> after -> minimised | new findings |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
   for line in "${summaries[@]}"; do
-    field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+    field() { sed -n "s|.* $1=\([^ ]*\).*|\1|p" <<<"$line"; }
     echo "| $(field target) | $(field seconds) | $(field jobs) | $(field runs) | $(field exec/s) | $(field cov) | $(field ft) |" \
          "$(field corpus) | $(field new_regressions) |"
   done
@@ -67,7 +67,7 @@ done
 # -fork's status lines: "#<runs>: cov: C ft: F corp: N exec/s R ... time: Ts job: J"; exec/s is
 # the whole campaign's average (runs over time), not the last job's.
 status_line=$(grep '^#[0-9]*: cov:' "$work/fuzz.log" | tail -1)
-field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$status_line"; }
+field() { sed -n "s/.* $1 \([0-9]*\).*/\1/p" <<<"$status_line"; }  # " time:", not "dft_time:"
 runs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$status_line") cov=$(field cov:) ft=$(field ft:) elapsed=$(field time:)
 execs=$( ((${elapsed:-0} > 0)) && echo $((runs / elapsed)) || echo "?")
 "$here/minimize-corpus.sh" "$target" >"$work/minimize-corpus.log" 2>&1 || cat "$work/minimize-corpus.log" >&2

@@ -274,36 +274,57 @@ struct Accurate {
 
   // Scores s_j = (q_i · k_j)/√d with exact products and compensated sums, softmax of the scores
   // by exact shifts, out = Σ_j e_j v_j / Σ_j e_j rounded once. In f64 a product of two huge
-  // entries, or a sum of huge values, could overflow where the exact result does not: q and k are
-  // then brought to [1, 2) by powers of two (exact), the scores kept in that scale and only the
-  // shifts s_j - s_max scaled back (one that overflows is -inf: its weight is 0, rightly); v is
-  // brought down likewise and the output scaled back in its one rounding. In f32 (double
-  // inside) neither can happen.
+  // entries, or a sum of huge values, could overflow where the exact result does not: for such a
+  // key each product is formed from the significands and scaled by 2^-scale_j, its score kept in
+  // that scale and only the shift s_j - s_max scaled back (one that overflows is -inf: its weight
+  // is 0, rightly). The scale is per key, never per row: scaling every key by the row's largest
+  // exponent would flush a subnormal k entry of another key whose small score decides the
+  // weights (the fuzzers found it). v is brought down likewise and the output scaled back in its
+  // one rounding. In f32 (double inside) neither can happen.
   template <typename T>
   static void attention(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
                         std::size_t d, std::size_t dv, bool causal) {
     using X = Wide<T>;
     using W = typename X::W;
     std::vector<W> scores(lk), e(lk);
+    std::vector<int> scale(lk);
     const W root = X::sqrt(X::from(static_cast<T>(d)));
     const int width = static_cast<int>(std::bit_width(std::max(d, lk)));
     for_each_attention_row(q, k, v, out, lq, lk, d, dv, causal, [&](std::size_t i, std::size_t keys, T* o) {
       const T* qi = q + i * d;
-      const int eq = top_exponent(qi, d), ek = top_exponent(k, keys * d);
-      const bool shrink = eq != kNoExponent && ek != kNoExponent && eq + ek + 2 + width > 1000;
-      const int sq = shrink ? -eq : 0, sk = shrink ? -ek : 0;
+      // The score of key j as a long double (its range holds any scaled score), for ordering.
+      auto magnitude = [&](std::size_t j) { return std::ldexp(static_cast<long double>(X::approx(scores[j])), scale[j]); };
       std::size_t best = 0;
       for (std::size_t j = 0; j < keys; ++j) {
+        int top = kNoExponent;  // the exponent of the largest product |q_c k_jc|, within 1
+        for (std::size_t c = 0; c < d; ++c) {
+          if (qi[c] != 0 && k[j * d + c] != 0) top = std::max(top, std::ilogb(qi[c]) + std::ilogb(k[j * d + c]));
+        }
+        const bool shrink = top != kNoExponent && top + 2 + width > 1000;
+        scale[j] = shrink ? top + 2 : 0;
         typename X::Sum dot;
         for (std::size_t c = 0; c < d; ++c) {
-          dot.add(X::product(static_cast<T>(std::ldexp(qi[c], sq)), static_cast<T>(std::ldexp(k[j * d + c], sk))));
+          if (!shrink) {
+            dot.add(X::product(qi[c], k[j * d + c]));
+            continue;
+          }
+          // Each product exactly, from the significands, then scaled: only a product 2^-1074
+          // below the key's largest is lost, never an entry of q or k by itself.
+          int a = 0, b = 0;
+          const T mq = std::frexp(qi[c], &a), mk = std::frexp(k[j * d + c], &b);
+          dot.add(X::ldexp(X::product(mq, mk), a + b - scale[j]));
         }
-        scores[j] = X::div(dot.value(), root);  // the score times 2^(sq + sk)
-        if (X::approx(X::sub(scores[j], scores[best])) > 0) best = j;
+        scores[j] = X::div(dot.value(), root);  // the score times 2^-scale_j
+        if (j == 0) continue;
+        const bool higher = scale[j] == scale[best] ? X::approx(X::sub(scores[j], scores[best])) > 0 : magnitude(j) > magnitude(best);
+        if (higher) best = j;
       }
       typename X::Sum den;
       for (std::size_t j = 0; j < keys; ++j) {
-        W shift = X::ldexp(X::sub(scores[j], scores[best]), -(sq + sk));
+        // Both scores in the larger of the two scales (exact where it matters: the other score
+        // is then far smaller, or the shift overflows to -inf), then scaled back.
+        const int common = std::max(scale[j], scale[best]);
+        W shift = X::ldexp(X::sub(X::ldexp(scores[j], scale[j] - common), X::ldexp(scores[best], scale[best] - common)), common);
         if (!std::isfinite(X::approx(shift))) shift = X::from(-kInf<T>);
         den.add(e[j] = X::exp(shift));
       }

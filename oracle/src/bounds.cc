@@ -35,7 +35,8 @@
 //   attention: scores ŝ_j = fl(fl(q·k_j) / fl(√d)), |ŝ_j - s_j| <= ε_j :=
 //     γ_d Σ_c |q_c k_jc| / √d (1 + γ_2) + γ_2 |s_j|; the softmax of the scores as (1)-(3) with
 //     γ_k |a_j| replaced by ε_j + ε_max + u(|d_j| + ε_j + ε_max); out_c = Σ_j α̂_j v_jc recursive:
-//     |out^_c - out_c| <= Σ_j w_j |v_jc| [ρ_j (1 + γ_lk) + γ_lk] + η, ρ_j the bound (3)/w_j.  (11)
+//     |out^_c - out_c| <= Σ_j |v_jc| [A_j (1 + γ_lk) + w_j γ_lk] + (lk + 1) η, A_j the bound (3)
+//     (η included: a weight flushed to 0 loses w_j |v_jc|, however large v_jc is).           (11)
 //
 // Online algorithm (running max m_k, s_k = s_{k-1} exp(m_{k-1} - m_k) + exp(z_k - m_k)): every
 // rescaling multiplies the partial sum once more by a factor with relative error <= φ + 2u + u·Δ
@@ -296,11 +297,11 @@ std::vector<double> attention_bound(std::span<const T> q, std::span<const T> k,
     // A score beyond T's range rounds to ±inf. −inf (with some score finite) gives a weight of
     // exactly 0, and the exact score lies at least half an ULP of T's largest value (2^103 for
     // f32) below the max, so the exact weight is far below the smallest subnormal: a zero entry
-    // of (1). +inf, or every score −inf, leaves T unable to hold the problem at all: (11) does not
-    // apply, and any finite output is admitted (the largest bound; ±inf and NaN still fail).
+    // of (1). +inf, or every score −inf, leaves T unable to hold the problem at all: (11) does
+    // not apply; the bound is +inf, which admits any finite output (oracle::within_bound).
     const T m = *std::max_element(scores.begin(), scores.end());
     if (!std::isfinite(m)) {
-      std::fill(b.begin() + i * dv, b.begin() + (i + 1) * dv, std::numeric_limits<double>::max());
+      std::fill(b.begin() + i * dv, b.begin() + (i + 1) * dv, std::numeric_limits<double>::infinity());
       continue;
     }
     // (11): score errors enter (1) as an absolute perturbation of a_j.
@@ -311,10 +312,14 @@ std::vector<double> attention_bound(std::span<const T> q, std::span<const T> k,
     const SoftmaxAnalysis s = analyse<T>(scores, 1, 0, mdl, model, extra);
     if (!s.regular) continue;
     for (std::size_t c = 0; c < dv; ++c) {
-      Ld absolute = mdl.eta;
+      // Each weight's absolute error A_j (η included: a weight flushed to 0 loses w_j |v_j|,
+      // which is large when v_j is) times |v_j|, the recursive sum's γ_lk, and the underflow of
+      // the lk products.
+      Ld absolute = Ld(lk + 1) * mdl.eta;
       for (std::size_t j = 0; j < attended; ++j) {
-        const Ld rho = s.w[j] > 0 ? (softmax_absolute(s, j, mdl) - mdl.eta) / s.w[j] : 0;
-        absolute += s.w[j] * std::fabs(Ld(v[j * dv + c])) * (rho * (1 + mdl.gamma(lk)) + mdl.gamma(lk));
+        if (s.zero[j] || v[j * dv + c] == 0) continue;  // adds nothing (and A_j may be +inf)
+        const Ld a = softmax_absolute(s, j, mdl);
+        absolute += std::fabs(Ld(v[j * dv + c])) * (a * (1 + mdl.gamma(lk)) + s.w[j] * mdl.gamma(lk));
       }
       b[i * dv + c] = in_ulps(absolute, exact[i * dv + c]);
     }

@@ -392,20 +392,96 @@ std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std:
     std::vector<Real> shift(attended);
     for (std::size_t j = 0; j < attended; ++j) shift[j] = mp::exact_difference(dots[j], dots[best]);
 
-    // out_c = (Σ_j e_j v_jc) / (Σ_j e_j): one division, so equal scores give an exact point.
-    const std::vector<Exact<T>> row = mp::ziv<T>(Outputs<T>(dv), [&](unsigned bits, const std::vector<bool>&) {
-      const Interval scale = sqrt(mp::enclose(root_of, bits));
-      std::vector<Interval> e(attended);
-      Interval den = mp::enclose(0.0, bits);
-      for (std::size_t j = 0; j < attended; ++j) {
-        e[j] = exp(mp::enclose(shift[j], bits) / scale);
-        den += e[j];
+    // Keys grouped by equal score (exact dot products), highest first, with each group's exact
+    // Σ v_jc per column. Scores are distinct algebraic numbers (dots / √d), so by
+    // Lindemann–Weierstrass Σ_g exp(s_g) c_g = 0 for rational c_g only when every c_g = 0: that
+    // decides both the sign of a column's numerator and which side of a rounding boundary B
+    // out_c lies on (c_g = V_g - B·K_g), however far below the others a group's score lies.
+    struct Group {
+      Real dot;
+      std::size_t keys = 0;
+      std::vector<Real> value_sum;  // per column
+    };
+    std::vector<Group> groups;
+    {
+      std::vector<std::size_t> order(attended);
+      for (std::size_t j = 0; j < attended; ++j) order[j] = j;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dots[a] > dots[b]; });
+      std::vector<std::vector<Real>> columns;
+      for (std::size_t at = 0; at < attended; ++at) {
+        const std::size_t j = order[at];
+        if (groups.empty() || groups.back().dot != dots[j]) {
+          groups.push_back({dots[j], 0, {}});
+          columns.assign(dv, {});
+        }
+        ++groups.back().keys;
+        for (std::size_t c = 0; c < dv; ++c) columns[c].push_back(vs[j * dv + c]);
+        if (at + 1 == attended || dots[order[at + 1]] != dots[j]) {
+          for (std::size_t c = 0; c < dv; ++c) groups.back().value_sum.push_back(mp::exact_sum(columns[c]));
+        }
       }
-      std::vector<Interval> o(dv);
+    }
+    // Σ_g exp((s_g - s_best)/√d) coefficient(g) as factor · sum: sum = Σ_g exp((s_g - s_first)/√d)
+    // coefficient(g) from the first group with a nonzero coefficient (its sign is the sign of the
+    // whole, and stays decidable where factor = exp((s_first - s_best)/√d) underflows MPFR's
+    // range); nullopt when every coefficient is 0 (the sum is exactly 0).
+    struct Scaled {
+      Interval factor, sum;
+    };
+    auto scaled_sum = [&](unsigned bits, const Interval& scale, auto coefficient) -> std::optional<Scaled> {
+      std::optional<std::size_t> first;
+      Interval sum = mp::enclose(0.0, bits);
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        const Real k = coefficient(g);
+        if (k == 0) continue;
+        if (!first) first = g;
+        sum += exp(mp::enclose(mp::exact_difference(groups[g].dot, groups[*first].dot), bits) / scale) * mp::enclose(k, bits);
+      }
+      if (!first) return std::nullopt;
+      return Scaled{exp(mp::enclose(mp::exact_difference(groups[*first].dot, dots[best]), bits) / scale), sum};
+    };
+    Outputs<T> known(dv);
+    for (std::size_t c = 0; c < dv; ++c) {
+      if (std::all_of(groups.begin(), groups.end(), [&](const Group& g) { return g.value_sum[c] == 0; })) {
+        known[c] = mp::known<T>(T(0));
+      }
+    }
+    // out_c = N_c / D, N_c = Σ_g exp((s_g - s_best)/√d) V_g, D = Σ_j exp(shift_j/√d); equal
+    // scores give exact points, so a rational result is decided even on a midpoint.
+    const std::vector<Exact<T>> row = mp::ziv<T>(known, [&](unsigned bits, const std::vector<bool>&) {
+      const Interval scale = sqrt(mp::enclose(root_of, bits));
+      Interval den = mp::enclose(0.0, bits);
+      for (std::size_t j = 0; j < attended; ++j) den += exp(mp::enclose(shift[j], bits) / scale);
+      std::vector<Interval> o(dv, mp::enclose(0.0, bits));
       for (std::size_t c = 0; c < dv; ++c) {
-        Interval num = mp::enclose(0.0, bits);
-        for (std::size_t j = 0; j < attended; ++j) num += e[j] * mp::enclose(vs[j * dv + c], bits);
-        o[c] = num / den;
+        if (known[c]) continue;
+        const Scaled num = *scaled_sum(bits, scale, [&](std::size_t g) { return groups[g].value_sum[c]; });
+        if (mpfi_has_zero(num.sum.backend().data()) > 0) {
+          o[c] = num.factor * num.sum / den;  // the sign is not decided yet: more precision
+          continue;
+        }
+        // Where the factor underflows MPFR's range the magnitude is [+0, tiny]: keep the sign.
+        const Interval magnitude = num.factor * abs(num.sum) / den;
+        o[c] = mpfi_is_strictly_neg(num.sum.backend().data()) > 0 ? Interval(-magnitude) : magnitude;
+        if (mp::decide<T>(o[c])) continue;
+        // Undecided: if o_c straddles the one rounding boundary B between two adjacent floats,
+        // decide the side of B exactly (N_c - B·D = Σ_g exp(..)(V_g - B·K_g)) and replace o_c by
+        // a point on that side, within the enclosure.
+        const Real left = lower(o[c]), right = upper(o[c]);
+        const T low = mp::round_exact<T>(left).value, high = mp::round_exact<T>(right).value;
+        if (!(std::isfinite(low) && std::isfinite(high)) || std::nextafter(low, high) != high || low == high) continue;
+        const Real ends[] = {mp::exact(low), mp::exact(high)};
+        const Real boundary = mp::exact_product(mp::exact_sum(ends), mp::exact(0.5));
+        if (!(left <= boundary && boundary <= right)) continue;
+        const std::optional<Scaled> side = scaled_sum(bits, scale, [&](std::size_t g) {
+          return mp::exact_difference(groups[g].value_sum[c], mp::exact_product(boundary, mp::exact(double(groups[g].keys))));
+        });
+        if (!side) {  // exactly on the boundary: the point decides (ties to even)
+          o[c] = mp::enclose(boundary, bits);
+        } else if (mpfi_has_zero(side->sum.backend().data()) <= 0) {
+          const double step = mpfi_is_strictly_pos(side->sum.backend().data()) > 0 ? std::ldexp(1.0, -int(bits)) : -std::ldexp(1.0, -int(bits));
+          o[c] = mp::enclose(boundary, bits + 8) * (1 + mp::enclose(step, bits + 8));
+        }
       }
       return o;
     });

@@ -243,8 +243,9 @@ Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
         a.max_ulp_normal = std::max(a.max_ulp_normal, err);
       }
       // An output over its bound; a bound of 0 (an exact special value) admits only that value.
-      const bool over = err > bound[i];
-      const double ratio = bound[i] > 0 ? err / bound[i] : (err > 0 ? std::numeric_limits<double>::infinity() : 0);
+      const bool over = !oracle::within_bound(out[i], e, bound[i]);
+      const double ratio = over && !(err > bound[i]) ? std::numeric_limits<double>::infinity()
+                           : bound[i] > 0 ? err / bound[i] : (err > 0 ? std::numeric_limits<double>::infinity() : 0);
       a.over_bound += over;
       a.max_bound_ratio = std::max(a.max_bound_ratio, ratio);
       const double score = over ? 1e300 + ratio : err;  // report a violation before a large error

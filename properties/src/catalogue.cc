@@ -115,7 +115,7 @@ Verdict agreement_of(const Ctx<T>& x, const Case<T>& c, const std::string& what)
   const std::vector<double> b = x.bound(c);
   for (std::size_t i = 0; i < out->size(); ++i) {
     const double err = oracle::ulp_error((*out)[i], c.exact[i]);
-    if (err > b[i]) {
+    if (!oracle::within_bound((*out)[i], c.exact[i], b[i])) {
       return Verdict::fail(fmt::format("{}: output[{}] = {:a}, exact {:a}: {:.4g} ULP > bound {:.4g} ULP; input {}",
                                        what, i, (*out)[i], c.exact[i].value, err, b[i], x.input()));
     }
@@ -188,7 +188,7 @@ Verdict special_values(const Implementation& impl, const Input<T>& in, Profile p
   for (std::size_t i = 0; i < out->size(); ++i) {
     const double allowed = pos_inf ? (c.exact[i].exact ? 0.0 : 1.0) : b[i];
     const double err = oracle::ulp_error((*out)[i], c.exact[i]);
-    if (err > allowed) {
+    if (!oracle::within_bound((*out)[i], c.exact[i], allowed)) {
       return Verdict::fail(fmt::format("{}: output[{}] = {:a}, expected {:a} ({:.4g} ULP > {:.4g})", where, i,
                                        (*out)[i], c.exact[i].value, err, allowed));
     }

@@ -18,6 +18,7 @@
 //     keeps "a fully masked query attends to nothing" and never produces NaN.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -68,6 +69,15 @@ template <typename T> double ulp_distance(T a, T b);
 // subnormal), fractional: a correctly rounded result scores <= 0.5. Non-finite values as in
 // ulp_distance (0 when computed equals the exact special value, +infinity otherwise).
 template <typename T> double ulp_error(T computed, const Exact<T>& exact);
+
+// Whether `computed` is within `bound_ulps` of the exact value (ulp_error <= bound). A bound of
+// +infinity (a model that does not apply) admits any finite output, never NaN or ±inf where the
+// exact value is finite (DESIGN.md §2).
+template <typename T>
+bool within_bound(T computed, const Exact<T>& exact, double bound_ulps) {
+  if (std::isfinite(exact.value) && !std::isfinite(computed)) return false;
+  return ulp_error(computed, exact) <= bound_ulps;
+}
 
 // The ULP of the exact value x = hi (for T): 2^(max(e, emin) - p + 1).
 template <typename T> double ulp_of(double x);
