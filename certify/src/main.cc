@@ -1,7 +1,11 @@
 // softcert: certify a softmax implementation against the oracle and print its certificate.
 //
 // Exit status (DESIGN.md §6): 0 every check passed; 1 at least one check failed, or nothing was
-// certified; 2 the run itself could not be done (bad arguments, unknown implementation).
+// certified; 2 the run itself could not be done (bad arguments, unknown implementation, a plugin
+// or command that cannot be loaded or started).
+//
+// --plugin and --exec targets run in child processes (remote.hpp): a kernel that crashes, hangs
+// or misbehaves fails the check it was called for, and the run goes on.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -10,6 +14,7 @@
 #include <unistd.h>
 
 #include "battery.hpp"
+#include "remote.hpp"
 #include "report.hpp"
 #include "softcert/implementation.hpp"
 
@@ -39,13 +44,39 @@ int list_implementations() {
   return kExitPass;
 }
 
-int certify(const std::string& builtin, softcert::certify::BatteryOptions options,
-            const std::string& json_path) {
-  const softcert::Implementation* impl = softcert::find_builtin(builtin);
-  if (impl == nullptr) {
-    fmt::print(stderr, "softcert: no builtin implementation named '{}' (softcert list shows them)\n", builtin);
-    return kExitUsage;
+// What `certify` checks: one of --builtin, --plugin, --exec.
+struct Target {
+  std::string builtin, plugin, exec;
+  double call_timeout = 10;  // seconds per kernel call of a --plugin or --exec target
+};
+
+const softcert::Implementation* resolve(const Target& target) {
+  if (!target.builtin.empty()) {
+    const softcert::Implementation* impl = softcert::find_builtin(target.builtin);
+    if (impl == nullptr) {
+      fmt::print(stderr, "softcert: no builtin implementation named '{}' (softcert list shows them)\n", target.builtin);
+    }
+    return impl;
   }
+  softcert::certify::RemoteOptions remote;
+  remote.call_timeout = std::chrono::milliseconds(static_cast<long long>(target.call_timeout * 1000));
+  if (!target.plugin.empty()) {
+    remote.argv = softcert::certify::plugin_host_command(target.plugin);
+  } else {
+    remote.argv = {"/bin/sh", "-c", "exec " + target.exec};
+  }
+  try {
+    return &softcert::certify::connect_remote(remote);
+  } catch (const softcert::certify::RemoteError& e) {
+    fmt::print(stderr, "softcert: cannot certify {}: {}\n", target.plugin.empty() ? "'" + target.exec + "'" : target.plugin,
+               e.what());
+    return nullptr;
+  }
+}
+
+int certify(const Target& target, softcert::certify::BatteryOptions options, const std::string& json_path) {
+  const softcert::Implementation* impl = resolve(target);
+  if (impl == nullptr) return kExitUsage;
   if (options.cases == 0) options.cases = softcert::certify::battery_cases(options.battery);
   // A progress line only for a person watching: never into a log or a pipe.
   const bool show_progress = ::isatty(STDERR_FILENO) != 0;
@@ -69,10 +100,19 @@ int main(int argc, char** argv) {
   CLI::App* list = app.add_subcommand("list", "List the implementations softcert can certify");
 
   CLI::App* cert = app.add_subcommand("certify", "Certify an implementation against the oracle");
-  std::string builtin, json_path;
+  std::string json_path;
+  Target target;
   softcert::certify::BatteryOptions options;
   options.jobs = std::max(1u, std::thread::hardware_concurrency());
-  cert->add_option("--builtin", builtin, "A lib algorithm: stable, online or accurate")->required();
+  auto* targets = cert->add_option_group("target", "What to certify (one of)");
+  targets->add_option("--builtin", target.builtin, "A lib algorithm: stable, online or accurate");
+  targets->add_option("--plugin", target.plugin, "A shared library with the plugin ABI (DESIGN.md §3), run isolated")
+      ->check(CLI::ExistingFile);
+  targets->add_option("--exec", target.exec,
+                      "A command that speaks softcert-exec/1 on stdin/stdout (docs/exec-protocol.md), run by /bin/sh");
+  targets->require_option(1);
+  cert->add_option("--call-timeout", target.call_timeout, "Seconds a --plugin/--exec kernel call may take (default 10)")
+      ->check(CLI::PositiveNumber);
   cert->add_option("--battery", options.battery, "smoke (seconds) or standard (about a minute)")
       ->check(CLI::IsMember({"smoke", "standard"}));
   cert->add_option("--cases", options.cases,
@@ -101,7 +141,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*list) return list_implementations();
-    return certify(builtin, options, json_path);
+    return certify(target, options, json_path);
   } catch (const std::exception& e) {
     fmt::print(stderr, "softcert: {}\n", e.what());
     return kExitUsage;

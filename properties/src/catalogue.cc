@@ -1116,7 +1116,26 @@ std::string describe(const Input<T>& in) {
   return s;
 }
 
+template <typename T>
+std::vector<Input<T>> special_inputs() {
+  const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+  const T big = std::numeric_limits<T>::max(), tiny = std::numeric_limits<T>::denorm_min();
+  const std::vector<std::vector<T>> rows = {
+      {nan}, {nan, 0}, {0, nan, 1}, {nan, inf}, {nan, -inf},
+      {inf}, {inf, 0}, {0, inf}, {inf, inf, 1}, {inf, -inf}, {inf, big},
+      {-inf}, {-inf, -inf}, {-inf, -inf, -inf, -inf}, {-inf, 0, 1}, {1, -inf},
+      {big, big}, {-big, 0}, {big, -big}, {T(-0.0), T(0.0)}, {tiny, 0, -tiny}, {0, 0, 0, 0, 0, 0, 0, 0, 0}};
+  std::vector<Input<T>> out;
+  for (const std::vector<T>& z : rows) {
+    Input<T> in;
+    in.z = z;
+    out.push_back(in);
+  }
+  return out;
+}
+
 #define SOFTCERT_CATALOGUE_INSTANTIATE(T)                                  \
+  template std::vector<Input<T>> special_inputs<T>();                      \
   template const std::vector<Property<T>>& catalogue<T>();                 \
   template const Property<T>* find_property<T>(const std::string&);        \
   template std::string describe<T>(const Input<T>&);

@@ -93,4 +93,10 @@ const Property<T>* find_property(const std::string& name);
 template <typename T>
 std::string describe(const Input<T>& in);
 
+// Fixed rows of special values every `*.special_values` property sees in a certification, besides
+// the random ones (DESIGN.md §2: NaN, ±inf, a row of only −inf, ±0, subnormals, the largest
+// finite values, and these mixed), each with label 0.
+template <typename T>
+std::vector<Input<T>> special_inputs();
+
 }  // namespace softcert::properties
