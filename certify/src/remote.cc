@@ -142,7 +142,7 @@ class Child {
       return what + " (killed)";
     }
     if (WIFSIGNALED(status_)) return "crashed: killed by " + signal_text(WTERMSIG(status_));
-    if (WIFEXITED(status_)) return fmt::format("exited with status {} during the call", WEXITSTATUS(status_));
+    if (WIFEXITED(status_)) return fmt::format("exited with status {} before answering", WEXITSTATUS(status_));
     return what;
   }
 
@@ -357,7 +357,7 @@ const Implementation& connect_remote(const RemoteOptions& options) {
     ++g_children;
     offer = handshake(child);
   } catch (const ChildFailure& e) {
-    throw RemoteError(fmt::format("'{}' did not start a softcert-exec session: {}", options.argv[0], e.what()));
+    throw RemoteError(fmt::format("no softcert-exec session: {}", e.what()));
   }
   auto target = std::make_unique<Target>();
   target->options = options;

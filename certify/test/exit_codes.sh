@@ -24,6 +24,12 @@ expect 2 "unknown battery" -- "$softcert" certify --builtin stable --battery nop
 expect 2 "unknown function" -- "$softcert" certify --builtin stable --functions softmaxx
 expect 2 "no subcommand" -- "$softcert"
 expect 2 "unwritable report" -- "$softcert" certify --builtin accurate --battery smoke --functions sigmoid --json /nonexistent/dir/r.json
+expect 2 "missing plugin file" -- "$softcert" certify --plugin /nonexistent/plugin.so
+expect 2 "not a shared library" -- "$softcert" certify --plugin "$0"
+grep -q 'cannot certify' "$work/err" || { echo "FAIL: no reason for an unloadable plugin"; failures=$((failures + 1)); }
+expect 2 "exec command that is not softcert-exec" -- "$softcert" certify --exec "echo hello"
+expect 2 "exec command that does not exist" -- "$softcert" certify --exec "/nonexistent/command"
+expect 2 "two targets" -- "$softcert" certify --builtin accurate --exec "true"
 expect 0 "help" -- "$softcert" certify --help
 expect 0 "list" -- "$softcert" list
 grep -q accurate "$work/out" || { echo "FAIL: list does not name 'accurate'"; failures=$((failures + 1)); }

@@ -56,7 +56,7 @@ HOSTILE = {
     "abort": (1, "check", "killed by SIGABRT"),
     "sigfpe": (1, "check", "killed by SIGFPE"),
     "hang": (1, "check", "timed out"),
-    "exit_mid_call": (1, "check", "exited with status 3 during the call"),
+    "exit_mid_call": (1, "check", "exited with status 3 before answering"),
     "cxx_exception": (1, "check", "threw a C++ exception across the C ABI"),
     "write_past_output": (1, "check", "wrote after its output"),
     "write_before_output": (1, "check", "wrote before its output"),
