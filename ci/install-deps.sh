@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   clang-14 libclang-rt-14-dev
   python3 python3-mpmath
+  chromium  # renders the HTML certificate in a test (headless)
 )
 
 missing=()

@@ -92,6 +92,7 @@ Check agreement_check(const Implementation& impl, Function f, properties::Regime
     return c;
   }
   c.cases = a.cases;
+  c.samples = std::move(a.samples);
   c.max_ulp = a.max_ulp;
   c.max_ulp_normal = a.max_ulp_normal;
   if (a.declined == a.cases) {
@@ -167,7 +168,8 @@ struct Task {
 
 Report run_battery(const Implementation& impl, const BatteryOptions& options,
                    const std::function<void(std::size_t, std::size_t)>& progress) {
-  Report report{impl.name, options.battery, options.seed, {}};
+  Report report{impl.name, options.battery, options.seed, options.profile,
+                fmt::format("{}/{}", options.shard, options.shards), {}};
   std::vector<Task> tasks;
   for (bool f64 : {false, true}) {
     if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
@@ -196,8 +198,16 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
       if (name.ends_with(".special_values")) tasks.push_back({f64, Function::softmax, properties::Regime::small, i, true});
     }
   }
+  // --shard K/N: every N-th task from the K-th, and the tutorial and export checks in shard 1
+  // only, so the shards are disjoint and together are the whole run.
+  if (options.shards > 1) {
+    std::vector<Task> mine;
+    for (std::size_t i = options.shard - 1; i < tasks.size(); i += options.shards) mine.push_back(tasks[i]);
+    tasks = std::move(mine);
+    if (options.shard != 1) report.checks.clear();
+  }
   for (bool f64 : {false, true}) {
-    if (!wanted(options.dtypes, f64 ? "f64" : "f32")) continue;
+    if (!wanted(options.dtypes, f64 ? "f64" : "f32") || options.shard != 1) continue;
     std::vector<Check> golden;
     f64 ? tutorial_checks<double>(impl, golden) : tutorial_checks<float>(impl, golden);
     for (Check& c : golden) {

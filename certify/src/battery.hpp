@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "softcert/implementation.hpp"
+#include "softcert/properties/agreement.hpp"
 
 namespace softcert::certify {
 
@@ -20,13 +21,17 @@ struct Check {
   std::size_t cases = 0;
   double max_ulp = 0;         // oracle agreement: largest error in ULPs
   double max_ulp_normal = 0;  // ... on outputs in the normal range
+  std::vector<properties::Agreement::Sample> samples;  // oracle agreement: per case, for plots
 };
 
 struct Report {
   std::string implementation;
   std::string battery;
   std::uint64_t seed = 0;
+  std::string profile = "compatible";
+  std::string shard = "1/1";  // "K/N" of a shard's report; "1/1" for a whole or merged one
   std::vector<Check> checks;
+  std::string target;  // the command-line target ("--builtin accurate", "--plugin x.so"), for repro
 
   // "pass" when at least one check passed and none failed; "fail" otherwise (a run that
   // certified nothing is not a pass).
@@ -42,6 +47,7 @@ struct BatteryOptions {
   std::vector<std::string> dtypes;     // empty: f32 and f64
   std::string profile = "compatible";  // compatible | strict (DESIGN.md §2)
   unsigned jobs = 1;
+  unsigned shard = 1, shards = 1;      // --shard K/N: this run does the K-th of N disjoint parts
 };
 
 // Cases per (function, type, regime) of a named battery; 0 for an unknown name.

@@ -9,9 +9,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "battery.hpp"
 #include "remote.hpp"
@@ -74,21 +77,55 @@ const softcert::Implementation* resolve(const Target& target) {
   }
 }
 
-int certify(const Target& target, softcert::certify::BatteryOptions options, const std::string& json_path) {
+// Where the report goes besides the terminal.
+struct Outputs {
+  std::string json, junit, html;
+};
+
+// Prints the certificate, writes the requested files (atomically), and returns the exit status
+// of the verdict.
+int emit(const softcert::certify::Report& report, const Outputs& out) {
+  using namespace softcert::certify;
+  print_certificate(report, std::cout);
+  auto write = [](const std::string& path, const std::string& text, const char* what) {
+    if (path.empty()) return;
+    write_atomically(path, text);
+    fmt::print("{} report written to {}\n", what, path);
+  };
+  write(out.json, to_json(report).dump(2) + "\n", "JSON");
+  write(out.junit, to_junit(report), "JUnit");
+  write(out.html, to_html(report), "HTML");
+  return report.verdict() == "pass" ? kExitPass : kExitFail;
+}
+
+int certify(const Target& target, softcert::certify::BatteryOptions options, const Outputs& out) {
   const softcert::Implementation* impl = resolve(target);
   if (impl == nullptr) return kExitUsage;
   if (options.cases == 0) options.cases = softcert::certify::battery_cases(options.battery);
-  // A progress line only for a person watching: never into a log or a pipe.
+  // A progress bar only for a person watching: never into a log or a pipe.
   const bool show_progress = ::isatty(STDERR_FILENO) != 0;
-  const auto report = softcert::certify::run_battery(*impl, options, [&](std::size_t done, std::size_t total) {
-    if (show_progress) fmt::print(stderr, "\r  checking {}: {}/{}{}", impl->name, done, total, done == total ? "\n" : "");
+  auto report = softcert::certify::run_battery(*impl, options, [&](std::size_t done, std::size_t total) {
+    if (!show_progress) return;
+    const std::size_t width = 30, filled = total ? done * width / total : width;
+    fmt::print(stderr, "\r  {} [{}{}] {}/{}{}", impl->name, std::string(filled, '#'), std::string(width - filled, '.'), done,
+               total, done == total ? "\n" : "");
   });
-  softcert::certify::print_certificate(report, std::cout);
-  if (!json_path.empty()) {
-    softcert::certify::write_atomically(json_path, softcert::certify::to_json(report).dump(2) + "\n");
-    fmt::print("report written to {}\n", json_path);
+  report.target = !target.builtin.empty() ? "--builtin " + target.builtin
+                  : !target.plugin.empty() ? "--plugin " + target.plugin
+                                           : "--exec '" + target.exec + "'";
+  return emit(report, out);
+}
+
+softcert::certify::Report load_report(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot read " + path);
+  try {
+    return softcert::certify::from_json(nlohmann::json::parse(f));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
-  return report.verdict() == "pass" ? kExitPass : kExitFail;
 }
 
 }  // namespace
@@ -100,7 +137,7 @@ int main(int argc, char** argv) {
   CLI::App* list = app.add_subcommand("list", "List the implementations softcert can certify");
 
   CLI::App* cert = app.add_subcommand("certify", "Certify an implementation against the oracle");
-  std::string json_path;
+  Outputs outputs;
   Target target;
   softcert::certify::BatteryOptions options;
   options.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -129,7 +166,30 @@ int main(int argc, char** argv) {
                    "compatible: fail only what no convention allows; strict: demand the mathematical limits")
       ->check(CLI::IsMember({"compatible", "strict"}));
   cert->add_option("--jobs,-j", options.jobs, "Threads for the oracle work")->check(CLI::PositiveNumber);
-  cert->add_option("--json", json_path, "Also write the JSON report (schema softcert-report/1) here");
+  std::string shard = "1/1";
+  cert->add_option("--shard", shard, "K/N: run the K-th of N disjoint parts (merge the N reports with softcert merge)")
+      ->check([](const std::string& v) {
+        unsigned k = 0, n = 0;
+        char end = 0;
+        return std::sscanf(v.c_str(), "%u/%u%c", &k, &n, &end) == 2 && k >= 1 && k <= n ? std::string()
+                                                                                        : std::string("expected K/N with 1 <= K <= N");
+      });
+  auto add_outputs = [&](CLI::App* sub) {
+    sub->add_option("--json", outputs.json, "Also write the JSON report (schema softcert-report/1) here");
+    sub->add_option("--junit", outputs.junit, "Also write JUnit XML (a testcase per check) here");
+    sub->add_option("--html", outputs.html, "Also write the self-contained HTML certificate here");
+  };
+  add_outputs(cert);
+
+  CLI::App* rep = app.add_subcommand("report", "Render a saved JSON report: certificate, HTML, JUnit");
+  std::string report_path;
+  rep->add_option("REPORT", report_path, "A JSON report written by certify --json or merge")->required()->check(CLI::ExistingFile);
+  add_outputs(rep);
+
+  CLI::App* mrg = app.add_subcommand("merge", "Join the JSON reports of the N shards of one run (certify --shard K/N)");
+  std::vector<std::string> shard_paths;
+  mrg->add_option("REPORTS", shard_paths, "The shards' JSON reports, all N of them")->required()->check(CLI::ExistingFile);
+  add_outputs(mrg);
 
   try {
     app.parse(argc, argv);
@@ -141,7 +201,14 @@ int main(int argc, char** argv) {
   }
   try {
     if (*list) return list_implementations();
-    return certify(target, options, json_path);
+    if (*rep) return emit(load_report(report_path), outputs);
+    if (*mrg) {
+      std::vector<softcert::certify::Report> shards;
+      for (const std::string& p : shard_paths) shards.push_back(load_report(p));
+      return emit(softcert::certify::merge(shards), outputs);
+    }
+    std::sscanf(shard.c_str(), "%u/%u", &options.shard, &options.shards);
+    return certify(target, options, outputs);
   } catch (const std::exception& e) {
     fmt::print(stderr, "softcert: {}\n", e.what());
     return kExitUsage;

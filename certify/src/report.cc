@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -80,6 +81,9 @@ nlohmann::json to_json(const Report& report) {
   j["verdict"] = report.verdict();
   j["battery"] = report.battery;
   j["seed"] = report.seed;
+  j["profile"] = report.profile;
+  j["shard"] = report.shard;
+  j["target"] = report.target;
   // JSON has no infinity: a wrong special value's infinite ULP error is written as null.
   auto number = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
   for (const Grade& g : grades(report)) {
@@ -93,12 +97,131 @@ nlohmann::json to_json(const Report& report) {
     if (c.check.rfind("oracle_agreement/", 0) == 0) {
       item["max_ulp"] = number(c.max_ulp);
       item["max_ulp_normal"] = number(c.max_ulp_normal);
+      nlohmann::json samples = nlohmann::json::array();
+      for (const auto& x : c.samples) samples.push_back({x.n, number(x.spread), number(x.max_ulp)});
+      item["samples"] = std::move(samples);  // [n, spread, max ULP] per case
     }
     if (!c.reason.empty()) item["reason"] = c.reason;
     if (!c.counterexample.empty()) item["counterexample"] = c.counterexample;
     j["checks"].push_back(std::move(item));
   }
   return j;
+}
+
+Report from_json(const nlohmann::json& j) {
+  if (!j.is_object() || j.value("schema", "") != "softcert-report/1") {
+    throw std::runtime_error("not a softcert-report/1 document");
+  }
+  Report r;
+  r.implementation = j.at("implementation").get<std::string>();
+  r.battery = j.at("battery").get<std::string>();
+  r.seed = j.at("seed").get<std::uint64_t>();
+  r.profile = j.value("profile", "compatible");
+  r.shard = j.value("shard", "1/1");
+  r.target = j.value("target", "");
+  auto number = [](const nlohmann::json& x) {
+    return x.is_number() ? x.get<double>() : std::numeric_limits<double>::infinity();
+  };
+  for (const nlohmann::json& item : j.at("checks")) {
+    Check c;
+    c.function = item.at("function").get<std::string>();
+    c.dtype = item.at("dtype").get<std::string>();
+    c.check = item.at("check").get<std::string>();
+    c.status = item.at("status").get<std::string>();
+    c.cases = item.value("cases", std::size_t(0));
+    c.reason = item.value("reason", "");
+    c.counterexample = item.value("counterexample", "");
+    if (item.contains("max_ulp")) c.max_ulp = number(item["max_ulp"]);
+    if (item.contains("max_ulp_normal")) c.max_ulp_normal = number(item["max_ulp_normal"]);
+    if (item.contains("samples")) {
+      for (const nlohmann::json& x : item["samples"]) {
+        c.samples.push_back({x.at(0).get<std::size_t>(), number(x.at(1)), number(x.at(2))});
+      }
+    }
+    r.checks.push_back(std::move(c));
+  }
+  return r;
+}
+
+Report merge(const std::vector<Report>& shards) {
+  if (shards.empty()) throw std::runtime_error("no reports to merge");
+  const Report& first = shards.front();
+  std::vector<const Report*> by_shard;
+  unsigned total = 0;
+  for (const Report& r : shards) {
+    unsigned k = 0, n = 0;
+    if (std::sscanf(r.shard.c_str(), "%u/%u", &k, &n) != 2 || k < 1 || k > n) {
+      throw std::runtime_error("a report with shard '" + r.shard + "'");
+    }
+    if (total == 0) total = n, by_shard.assign(n, nullptr);
+    if (n != total) throw std::runtime_error("reports of different shard counts (" + first.shard + ", " + r.shard + ")");
+    if (r.implementation != first.implementation || r.battery != first.battery || r.seed != first.seed ||
+        r.profile != first.profile) {
+      throw std::runtime_error("reports of different runs (implementation, battery, seed or profile differ)");
+    }
+    if (by_shard[k - 1] != nullptr) throw std::runtime_error("shard " + r.shard + " given twice");
+    by_shard[k - 1] = &r;
+  }
+  Report merged{first.implementation, first.battery, first.seed, first.profile, "1/1", {}, first.target};
+  for (unsigned k = 0; k < total; ++k) {
+    if (by_shard[k] == nullptr) throw std::runtime_error(fmt::format("shard {}/{} is missing", k + 1, total));
+    merged.checks.insert(merged.checks.end(), by_shard[k]->checks.begin(), by_shard[k]->checks.end());
+  }
+  return merged;
+}
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (ch < 0x20 && ch != '\n' && ch != '\t') out += ' ';  // XML 1.0 has no other controls
+        else out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_junit(const Report& report) {
+  std::map<std::string, std::vector<const Check*>> suites;
+  std::vector<std::string> order;
+  for (const Check& c : report.checks) {
+    const std::string suite = c.function + "." + c.dtype;
+    if (!suites.count(suite)) order.push_back(suite);
+    suites[suite].push_back(&c);
+  }
+  std::size_t failures = 0, skipped = 0;
+  for (const Check& c : report.checks) failures += c.status == "fail", skipped += c.status != "pass" && c.status != "fail";
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += fmt::format("<testsuites name=\"softcert {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+                   xml_escape(report.implementation), report.checks.size(), failures, skipped);
+  for (const std::string& suite : order) {
+    std::size_t f = 0, k = 0;
+    for (const Check* c : suites[suite]) f += c->status == "fail", k += c->status != "pass" && c->status != "fail";
+    x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n", xml_escape(suite),
+                     suites[suite].size(), f, k);
+    for (const Check* c : suites[suite]) {
+      x += fmt::format("    <testcase classname=\"softcert.{}\" name=\"{}\"", xml_escape(suite), xml_escape(c->check));
+      if (c->status == "pass") {
+        x += "/>\n";
+      } else if (c->status == "fail") {
+        x += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", xml_escape(c->reason),
+                         xml_escape(c->counterexample));
+      } else {
+        x += fmt::format(">\n      <skipped message=\"{}: {}\"/>\n    </testcase>\n", c->status, xml_escape(c->reason));
+      }
+    }
+    x += "  </testsuite>\n";
+  }
+  return x + "</testsuites>\n";
 }
 
 void write_atomically(const std::string& path, const std::string& text) {

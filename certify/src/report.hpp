@@ -23,8 +23,23 @@ std::vector<Grade> grades(const Report& report);
 
 void print_certificate(const Report& report, std::ostream& out);
 
-// Schema "softcert-report/1": implementation, verdict, battery, seed, grades, checks.
+// Schema "softcert-report/1" (docs/report-schema.md): implementation, verdict, battery, seed,
+// profile, shard, grades, checks (oracle agreement checks with their per-case samples).
 nlohmann::json to_json(const Report& report);
+// The report back from its JSON (softcert report, softcert merge); throws std::runtime_error
+// on a document that is not softcert-report/1.
+Report from_json(const nlohmann::json& j);
+
+// Joins shard reports (softcert merge): their checks, in shard order; the shards must be of the
+// same implementation, battery, seed and profile, each K of 1..N exactly once.
+Report merge(const std::vector<Report>& shards);
+
+// JUnit XML: one testsuite per function and type, one testcase per check.
+std::string to_junit(const Report& report);
+
+// A self-contained HTML certificate: verdict, grades and flags, failures with their repro
+// command, and inline SVG plots (ULP-error histograms, error against spread and against n).
+std::string to_html(const Report& report);
 
 // Writes `text` to `path` atomically (a temporary file beside it, then rename); throws on error.
 void write_atomically(const std::string& path, const std::string& text);

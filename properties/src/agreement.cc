@@ -215,6 +215,7 @@ void Agreement::merge(const Agreement& o) {
   over_bound += o.over_bound;
   max_ulp = std::max(max_ulp, o.max_ulp);
   max_ulp_normal = std::max(max_ulp_normal, o.max_ulp_normal);
+  samples.insert(samples.end(), o.samples.begin(), o.samples.end());
   if (o.max_bound_ratio > max_bound_ratio || worst.empty()) {
     max_bound_ratio = std::max(max_bound_ratio, o.max_bound_ratio);
     if (!o.worst.empty()) worst = o.worst;
@@ -234,11 +235,23 @@ Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
       continue;
     }
     const std::vector<double> bound = bounds(c, model);
+    Agreement::Sample sample;
+    sample.n = c.function == Function::attention ? c.lk : c.x.size();
+    {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (const auto* values : {&c.x, &c.k}) {
+        for (T x : *values) {
+          if (std::isfinite(x)) lo = std::min(lo, double(x)), hi = std::max(hi, double(x));
+        }
+      }
+      sample.spread = hi >= lo ? hi - lo : 0;
+    }
     for (std::size_t i = 0; i < out.size(); ++i) {
       const oracle::Exact<T>& e = c.exact[i];
       const double err = oracle::ulp_error(out[i], e);
       ++a.outputs;
       a.max_ulp = std::max(a.max_ulp, err);
+      sample.max_ulp = std::max(sample.max_ulp, err);
       if (std::isfinite(e.value) && (e.value == 0 || std::fabs(e.value) >= std::numeric_limits<T>::min())) {
         a.max_ulp_normal = std::max(a.max_ulp_normal, err);
       }
@@ -255,6 +268,7 @@ Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
                               describe_inputs(c), i, out[i], e.value, err, bound[i]);
       }
     }
+    a.samples.push_back(sample);
   }
   return a;
 }

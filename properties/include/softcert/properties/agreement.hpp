@@ -99,6 +99,15 @@ struct Agreement {
   double max_ulp_normal = 0;    // over outputs whose exact value is a finite normal number or 0
   double max_bound_ratio = 0;   // max of error / bound
   std::string worst;            // the worst output over the bound (or the largest error)
+  // One per case that was not declined: the row length (attention: lk), the spread of its
+  // finite inputs (max - min; attention: of the scores' inputs q and k) and its largest error,
+  // for the report's plots of error against n and against spread.
+  struct Sample {
+    std::size_t n = 0;
+    double spread = 0;
+    double max_ulp = 0;
+  };
+  std::vector<Sample> samples;
 
   void merge(const Agreement& other);
 };
