@@ -242,6 +242,11 @@ Child& thread_child() {
   return *t_child;
 }
 
+// Timeouts in a row per kernel (function × dtype): after kMaxTimeouts a kernel is no longer
+// called, so that a plugin that hangs costs minutes, not a timeout per call of the battery.
+constexpr int kMaxTimeouts = 3;
+std::atomic<int> g_timeouts[std::size(kAllFunctions)][2];
+
 // One kernel call through the thread's child: the ABI status, `out` filled when it is OK.
 // Throws KernelMisbehaved when the child failed (and drops it) or reported a misbehaving kernel.
 int forward(const exec::Call& call, std::initializer_list<const void*> inputs, void* out) {
@@ -254,6 +259,10 @@ int forward(const exec::Call& call, std::initializer_list<const void*> inputs, v
   }
   if (out == nullptr && shape->outputs > 0) return SOFTCERT_ERR_NULL;
   const std::string what = fmt::format("{} {}", function_name(call.function), call.dtype == exec::DType::f32 ? "f32" : "f64");
+  std::atomic<int>& timeouts = g_timeouts[static_cast<int>(call.function)][static_cast<int>(call.dtype)];
+  if (timeouts.load() >= kMaxTimeouts) {
+    throw KernelMisbehaved(fmt::format("not called: it timed out {} times in a row ({})", kMaxTimeouts, what));
+  }
   try {
     Child& child = thread_child();
     child.start_exchange();
@@ -274,10 +283,12 @@ int forward(const exec::Call& call, std::initializer_list<const void*> inputs, v
     std::string note(note_len, '\0');
     child.read_exact(note.data(), note_len);
     if (status == SOFTCERT_OK) child.read_exact(out, shape->outputs * exec::width_of(call.dtype));
+    timeouts = 0;
     if (!note.empty()) throw KernelMisbehaved(note + " (" + what + ")");
     return status;
   } catch (const ChildFailure& e) {
     t_child.reset();
+    if (std::string_view(e.what()).starts_with("timed out")) ++timeouts;
     throw KernelMisbehaved(std::string(e.what()) + " (" + what + ")");
   }
 }
@@ -366,6 +377,7 @@ const Implementation& connect_remote(const RemoteOptions& options) {
     if (dtype == exec::DType::f32) offer_kernel(target->implementation.f32, f);
     else offer_kernel(target->implementation.f64, f);
   }
+  for (auto& per_function : g_timeouts) for (auto& t : per_function) t = 0;
   std::lock_guard lock(g_mutex);
   g_target = std::move(target);
   ++g_generation;

@@ -8,9 +8,10 @@
 namespace {
 template <typename T>
 int kernel(const T* x, T* y, size_t rows, size_t n) {
-  // The pointer itself is volatile, so the compiler cannot prove it null and turn the store into a
-  // trap instruction (SIGILL): it is a real store to address 0.
-  int* volatile null = nullptr;
+  // The pointer is volatile, so the compiler cannot prove it null and turn the store into a trap
+  // instruction (SIGILL); the pointee is volatile, so the store cannot be dropped as dead. It is a
+  // real store to address 0.
+  volatile int* volatile null = nullptr;
   *null = 42;
   return hostile::softmax(x, y, rows, n);
 }
