@@ -279,8 +279,8 @@ struct Accurate {
   // that scale and only the shift s_j - s_max scaled back (one that overflows is -inf: its weight
   // is 0, rightly). The scale is per key, never per row: scaling every key by the row's largest
   // exponent would flush a subnormal k entry of another key whose small score decides the
-  // weights (the fuzzers found it). v is brought down likewise and the output scaled back in its
-  // one rounding. In f32 (double inside) neither can happen.
+  // weights (the fuzzers found it). A column of v whose products e_j v_jc could overflow is brought
+  // down likewise and the output scaled back in its one rounding. In f32 (double inside) neither can happen.
   template <typename T>
   static void attention(const T* q, const T* k, const T* v, T* out, std::size_t lq, std::size_t lk,
                         std::size_t d, std::size_t dv, bool causal) {
@@ -328,9 +328,15 @@ struct Accurate {
         if (!std::isfinite(X::approx(shift))) shift = X::from(-kInf<T>);
         den.add(e[j] = X::exp(shift));
       }
-      const int ev = top_exponent(v, keys * dv);
-      const int sv = ev != kNoExponent && ev + 2 + width > 1020 ? ev + 2 + width - 1020 : 0;
       for (std::size_t c = 0; c < dv; ++c) {
+        // Scaled down only where this column's largest product e_j v_jc could overflow the sum:
+        // scaling by the whole of v would flush the subnormal values of another column.
+        int top = kNoExponent;
+        for (std::size_t j = 0; j < keys; ++j) {
+          const double ej = static_cast<double>(X::approx(e[j]));
+          if (ej != 0 && v[j * dv + c] != 0) top = std::max(top, std::ilogb(ej) + std::ilogb(v[j * dv + c]));
+        }
+        const int sv = top != kNoExponent && top + 2 + width > 1020 ? top + 2 + width - 1020 : 0;
         typename X::Sum num;
         for (std::size_t j = 0; j < keys; ++j) {
           num.add(X::mul(e[j], X::from(static_cast<T>(std::ldexp(v[j * dv + c], -sv)))));

@@ -24,7 +24,12 @@ struct Stable {
         y[i] = 0;
         continue;
       }
-      y[i] = std::exp((z[i] - s.max) / t);  // -inf entries: exp(-inf) = 0
+      // -inf entries: exp(-inf) = 0. A finite z_i - max that overflows T (a temperature of
+      // 1e38 makes it matter) is taken in long double: the shift scaled by t is moderate.
+      const T shift = z[i] - s.max;
+      y[i] = std::isinf(shift) && std::isfinite(z[i])
+                 ? std::exp(static_cast<T>((static_cast<long double>(z[i]) - s.max) / t))
+                 : std::exp(shift / t);
       sum += y[i];
     }
     for (std::size_t i = 0; i < n; ++i) {
