@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -110,6 +111,21 @@ int certify(const Target& target, softcert::certify::BatteryOptions options, con
     fmt::print(stderr, "\r  {} [{}{}] {}/{}{}", impl->name, std::string(filled, '#'), std::string(width - filled, '.'), done,
                total, done == total ? "\n" : "");
   });
+  // Out of process, the floating-point environment each kernel leaves is watched: a check of
+  // its own per type that ran any kernel.
+  if (target.builtin.empty()) {
+    for (const char* dtype : {"f32", "f64"}) {
+      const bool ran = std::any_of(report.checks.begin(), report.checks.end(), [&](const softcert::certify::Check& c) {
+        return c.dtype == dtype && (c.status == "pass" || c.status == "fail");
+      });
+      if (!ran) continue;
+      const std::string change = softcert::certify::remote_fp_environment_change(dtype);
+      softcert::certify::Check c{"kernel", dtype, "isolation/fp_environment_unchanged", change.empty() ? "pass" : "fail"};
+      c.reason = change.empty() ? "" : "a kernel left the floating-point environment changed: every later calculation of its caller changes";
+      c.counterexample = change;
+      report.checks.push_back(std::move(c));
+    }
+  }
   report.target = !target.builtin.empty() ? "--builtin " + target.builtin
                   : !target.plugin.empty() ? "--plugin " + target.plugin
                                            : "--exec '" + target.exec + "'";

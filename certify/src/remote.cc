@@ -218,6 +218,7 @@ std::mutex g_mutex;
 std::unique_ptr<Target> g_target;
 std::atomic<std::uint64_t> g_generation{0};
 std::atomic<std::size_t> g_children{0};
+std::string g_fp_changes[2];  // per dtype, under g_mutex
 thread_local std::unique_ptr<Child> t_child;
 thread_local std::uint64_t t_generation = 0;
 
@@ -284,6 +285,11 @@ int forward(const exec::Call& call, std::initializer_list<const void*> inputs, v
     child.read_exact(note.data(), note_len);
     if (status == SOFTCERT_OK) child.read_exact(out, shape->outputs * exec::width_of(call.dtype));
     timeouts = 0;
+    if (note.find("floating-point environment") != std::string::npos) {
+      std::lock_guard lock(g_mutex);
+      std::string& first = g_fp_changes[call.dtype == exec::DType::f32 ? 0 : 1];
+      if (first.empty()) first = note + " (" + what + ")";
+    }
     if (!note.empty()) throw KernelMisbehaved(note + " (" + what + ")");
     return status;
   } catch (const ChildFailure& e) {
@@ -392,5 +398,10 @@ std::vector<std::string> plugin_host_command(const std::string& plugin_path) {
 }
 
 std::size_t remote_children_started() { return g_children.load(); }
+
+std::string remote_fp_environment_change(const std::string& dtype) {
+  std::lock_guard lock(g_mutex);
+  return g_fp_changes[dtype == "f32" ? 0 : 1];
+}
 
 }  // namespace softcert::certify

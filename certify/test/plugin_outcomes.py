@@ -49,8 +49,9 @@ BROKEN = {
     "pad_with_zero": ("softmax", None),
 }
 
-# hostile plugin -> (exit status, where the reason must appear: "check" (a failed check's reason)
-# or "stderr", the reason fragment)
+# hostile plugin -> (exit status, where the reason must appear: "check" (a failed check's reason),
+# "fp_environment" (the isolation/fp_environment_unchanged check), "stderr" or "stdout"; the
+# reason fragment)
 HOSTILE = {
     "segfault": (1, "check", "killed by SIGSEGV"),
     "abort": (1, "check", "killed by SIGABRT"),
@@ -63,8 +64,8 @@ HOSTILE = {
     "changes_input": (1, "check", "changed its input"),
     "unwritten_output": (1, "check", "without writing output"),
     "floods_stdout": (0, "check", None),
-    "rounding_mode": (1, "check", "the rounding mode"),
-    "ftz_daz": (1, "check", "flush-to-zero (FTZ)"),
+    "rounding_mode": (1, "fp_environment", "the rounding mode"),
+    "ftz_daz": (1, "fp_environment", "flush-to-zero (FTZ)"),
     "no_abi_version": (2, "stderr", "softcert_abi_version"),
     "wrong_abi_version": (2, "stderr", "version"),
     "returns_garbage_status": (1, "stdout", "nothing certified"),
@@ -102,8 +103,9 @@ def main():
                 detail = f"{hit[0]['function']} {hit[0]['dtype']} {hit[0]['check']}" if hit else "no failed check on " + function
             else:
                 status, where, fragment = table[name]
+                fp = [c for c in failed if c["check"] == "isolation/fp_environment_unchanged"]
                 text = {"check": " ".join(c.get("reason", "") for c in failed), "stderr": run.stderr,
-                        "stdout": run.stdout}[where]
+                        "stdout": run.stdout, "fp_environment": " ".join(c.get("counterexample", "") for c in fp)}[where]
                 ok = run.returncode == status and (fragment is None or fragment in text)
                 if status != 2 and not os.path.exists(report):
                     ok = False
