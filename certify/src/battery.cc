@@ -198,6 +198,17 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
       if (name.ends_with(".special_values")) tasks.push_back({f64, Function::softmax, properties::Regime::small, i, true});
     }
   }
+  // --checks: only the named checks (softcert repro reruns one this way).
+  if (!options.checks.empty()) {
+    auto name_of = [](const Task& t) -> std::string {
+      if (t.property == Task::kNoProperty) return "oracle_agreement/" + std::string(properties::regime_name(t.regime));
+      const std::string& p = t.f64 ? properties::catalogue<double>()[t.property].info.name
+                                   : properties::catalogue<float>()[t.property].info.name;
+      return t.fixed_rows ? "special_values/fixed_rows" : "property/" + p;
+    };
+    std::erase_if(tasks, [&](const Task& t) { return !wanted(options.checks, name_of(t)); });
+    std::erase_if(report.checks, [&](const Check& c) { return !wanted(options.checks, c.check); });
+  }
   // --shard K/N: every N-th task from the K-th, and the tutorial and export checks in shard 1
   // only, so the shards are disjoint and together are the whole run.
   if (options.shards > 1) {
@@ -207,7 +218,9 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
     if (options.shard != 1) report.checks.clear();
   }
   for (bool f64 : {false, true}) {
-    if (!wanted(options.dtypes, f64 ? "f64" : "f32") || options.shard != 1) continue;
+    if (!wanted(options.dtypes, f64 ? "f64" : "f32") || options.shard != 1 || !wanted(options.checks, "tutorial_example")) {
+      continue;
+    }
     std::vector<Check> golden;
     f64 ? tutorial_checks<double>(impl, golden) : tutorial_checks<float>(impl, golden);
     for (Check& c : golden) {

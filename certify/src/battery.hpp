@@ -45,6 +45,7 @@ struct BatteryOptions {
   std::uint64_t seed = 1;
   std::vector<std::string> functions;  // empty: all
   std::vector<std::string> dtypes;     // empty: f32 and f64
+  std::vector<std::string> checks;     // empty: all; else check names ("property/softmax.sum_to_one")
   std::string profile = "compatible";  // compatible | strict (DESIGN.md §2)
   unsigned jobs = 1;
   unsigned shard = 1, shards = 1;      // --shard K/N: this run does the K-th of N disjoint parts

@@ -132,6 +132,42 @@ int certify(const Target& target, softcert::certify::BatteryOptions options, con
   return emit(report, out);
 }
 
+// softcert repro: the failing check's function, type and name from the report, the run's target,
+// battery, seed and profile, and only that check again. Exit 1 when it fails again, 0 when it
+// passes now, 2 when the report has no such check or its target cannot be run.
+int repro(const softcert::certify::Report& saved, const std::string& wanted, unsigned jobs) {
+  const softcert::certify::Check* found = nullptr;
+  for (const softcert::certify::Check& c : saved.checks) {
+    const std::string id = c.function + " " + c.dtype + " " + c.check;
+    if (wanted.empty() ? c.status == "fail" : id == wanted) {
+      found = &c;
+      break;
+    }
+  }
+  if (found == nullptr) {
+    fmt::print(stderr, "softcert: the report has {}\n", wanted.empty() ? "no failed check" : "no check '" + wanted + "'");
+    return kExitUsage;
+  }
+  Target target;
+  const std::string& t = saved.target;
+  if (t.rfind("--builtin ", 0) == 0) target.builtin = t.substr(10);
+  else if (t.rfind("--plugin ", 0) == 0) target.plugin = t.substr(9);
+  else if (t.rfind("--exec '", 0) == 0 && t.size() > 9) target.exec = t.substr(8, t.size() - 9);
+  else target.builtin = saved.implementation;
+  softcert::certify::BatteryOptions options;
+  options.battery = saved.battery;
+  options.cases = softcert::certify::battery_cases(saved.battery);
+  options.seed = saved.seed;
+  options.profile = saved.profile;
+  options.jobs = jobs;
+  options.dtypes = {found->dtype};
+  if (found->function != "kernel") options.functions = {found->function};
+  options.checks = {found->check};
+  fmt::print("softcert repro: {} {} {} of {} (battery {}, seed {}, profile {})\n\n", found->function, found->dtype, found->check,
+             t.empty() ? saved.implementation : t, saved.battery, saved.seed, saved.profile);
+  return certify(target, options, {});
+}
+
 softcert::certify::Report load_report(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error("cannot read " + path);
@@ -182,6 +218,9 @@ int main(int argc, char** argv) {
                    "compatible: fail only what no convention allows; strict: demand the mathematical limits")
       ->check(CLI::IsMember({"compatible", "strict"}));
   cert->add_option("--jobs,-j", options.jobs, "Threads for the oracle work")->check(CLI::PositiveNumber);
+  cert->add_option("--checks", options.checks,
+                   "Only these checks (comma-separated names as in the report: property/softmax.sum_to_one, oracle_agreement/ties, ...)")
+      ->delimiter(',');
   std::string shard = "1/1";
   cert->add_option("--shard", shard, "K/N: run the K-th of N disjoint parts (merge the N reports with softcert merge)")
       ->check([](const std::string& v) {
@@ -202,6 +241,13 @@ int main(int argc, char** argv) {
   rep->add_option("REPORT", report_path, "A JSON report written by certify --json or merge")->required()->check(CLI::ExistingFile);
   add_outputs(rep);
 
+  CLI::App* rpr = app.add_subcommand("repro", "Rerun one failed check of a saved JSON report (same target, battery, seed, profile)");
+  std::string repro_report, repro_check;
+  rpr->add_option("REPORT", repro_report, "A JSON report written by certify --json")->required()->check(CLI::ExistingFile);
+  rpr->add_option("CHECK", repro_check,
+                  "'FUNCTION DTYPE CHECK' as the certificate prints it, e.g. 'softmax f32 property/softmax.sum_to_one'; "
+                  "default: the report's first failure");
+
   CLI::App* mrg = app.add_subcommand("merge", "Join the JSON reports of the N shards of one run (certify --shard K/N)");
   std::vector<std::string> shard_paths;
   mrg->add_option("REPORTS", shard_paths, "The shards' JSON reports, all N of them")->required()->check(CLI::ExistingFile);
@@ -218,6 +264,7 @@ int main(int argc, char** argv) {
   try {
     if (*list) return list_implementations();
     if (*rep) return emit(load_report(report_path), outputs);
+    if (*rpr) return repro(load_report(repro_report), repro_check, options.jobs);
     if (*mrg) {
       std::vector<softcert::certify::Report> shards;
       for (const std::string& p : shard_paths) shards.push_back(load_report(p));

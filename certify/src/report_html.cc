@@ -164,9 +164,11 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5em;fo
       h += fmt::format("<h3>{} {} {}</h3>\n<p>{}</p>\n<pre>{}</pre>\n", esc(c.function), esc(c.dtype), esc(c.check),
                        esc(c.reason), esc(c.counterexample));
       const std::string fn = c.function == "kernel" ? "" : " --functions " + c.function;
-      h += fmt::format("<p>repro: <code>softcert certify {} --battery {} --seed {} --profile {}{} --dtypes {}</code></p>\n",
+      h += fmt::format("<p>repro: <code>softcert repro report.json '{} {} {}'</code>, or <code>softcert certify {} --battery {} "
+                       "--seed {} --profile {}{} --dtypes {} --checks {}</code></p>\n",
+                       esc(c.function), esc(c.dtype), esc(c.check),
                        esc(report.target.empty() ? "--builtin " + report.implementation : report.target), esc(report.battery),
-                       report.seed, esc(report.profile), esc(fn), esc(c.dtype));
+                       report.seed, esc(report.profile), esc(fn), esc(c.dtype), esc(c.check));
     }
   }
 
