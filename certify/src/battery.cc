@@ -44,6 +44,7 @@ bool wanted(const std::vector<std::string>& filter, std::string_view name) {
 // large_n rows hold ~10^5 logits each (about a second of oracle time): one per 1,000 cases of
 // the other regimes, at least one from the standard battery's 40 up, none in a smoke run.
 std::size_t cases_in(properties::Regime r, std::size_t cases) {
+  if (r == properties::Regime::simd_tails) return std::max<std::size_t>(cases, 67);  // every n in 1..67
   if (r != properties::Regime::large_n) return cases;
   return cases < 40 ? 0 : std::max<std::size_t>(1, cases / 1000);
 }

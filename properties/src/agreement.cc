@@ -27,7 +27,7 @@ std::vector<T> normals(std::mt19937_64& rng, std::size_t n, double sd) {
 template <typename T>
 void make_attention(Case<T>& c, std::mt19937_64& rng) {
   c.lq = pick(rng, 1, 8);
-  c.lk = c.regime == Regime::simd_tails ? pick(rng, 1, 67) : pick(rng, 1, 16);
+  c.lk = c.regime == Regime::simd_tails ? simd_tail_size(c.seed) : pick(rng, 1, 16);
   c.d = pick(rng, 1, 16);
   c.dv = pick(rng, 1, 8);
   c.causal = pick(rng, 0, 1) == 1;
@@ -92,7 +92,7 @@ Case<T> make_case(Function function, Regime regime, std::uint64_t seed) {
   if (function == Function::attention) {
     make_attention(c, rng);
   } else {
-    c.x = make_row<T>(regime, rng);
+    c.x = regime == Regime::simd_tails ? make_row<T>(regime, rng, simd_tail_size(seed)) : make_row<T>(regime, rng);
     const std::size_t n = c.x.size();
     switch (function) {
       case Function::softmax_temperature: c.t = make_temperature<T>(rng); break;

@@ -55,7 +55,7 @@ std::vector<T> uniform_row(std::mt19937_64& rng, std::size_t n, double lo, doubl
 }  // namespace
 
 template <typename T>
-std::vector<T> make_row(Regime r, std::mt19937_64& rng) {
+std::vector<T> make_row(Regime r, std::mt19937_64& rng, std::size_t n_fixed) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   switch (r) {
     case Regime::small:
@@ -118,7 +118,7 @@ std::vector<T> make_row(Regime r, std::mt19937_64& rng) {
     case Regime::n_one:
       return normal_row<T>(rng, 1, 0, 100);
     case Regime::simd_tails:
-      return normal_row<T>(rng, uniform_n(rng, 1, 67), 0, 3);
+      return normal_row<T>(rng, n_fixed ? n_fixed : uniform_n(rng, 1, 67), 0, 3);
     case Regime::large_n:
       return normal_row<T>(rng, uniform_n(rng, 100000, 131072), 0, 2);
   }
@@ -131,8 +131,8 @@ T make_temperature(std::mt19937_64& rng) {
   return static_cast<T>(temperatures[uniform_n(rng, 0, std::size(temperatures) - 1)]);
 }
 
-template std::vector<float> make_row<float>(Regime, std::mt19937_64&);
-template std::vector<double> make_row<double>(Regime, std::mt19937_64&);
+template std::vector<float> make_row<float>(Regime, std::mt19937_64&, std::size_t);
+template std::vector<double> make_row<double>(Regime, std::mt19937_64&, std::size_t);
 template float make_temperature<float>(std::mt19937_64&);
 template double make_temperature<double>(std::mt19937_64&);
 

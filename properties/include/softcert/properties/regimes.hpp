@@ -30,9 +30,14 @@ inline constexpr Regime kAllRegimes[] = {
 
 std::string_view regime_name(Regime r);
 
-// One row of logits in regime r.
+// One row of logits in regime r; `n` (simd_tails only, 0: drawn) fixes its length.
 template <typename T>
-std::vector<T> make_row(Regime r, std::mt19937_64& rng);
+std::vector<T> make_row(Regime r, std::mt19937_64& rng, std::size_t n = 0);
+
+// The row length of the simd_tails case drawn from `seed`: 1 + seed mod 67, so that 67 cases
+// whose seeds step by a number prime to 67 (the certifier's do) cover every n from 1 to 67,
+// every tail of every SIMD width up to 64 lanes.
+inline std::size_t simd_tail_size(std::uint64_t seed) { return 1 + seed % 67; }
 
 // A temperature for softmax_temperature rows: ordinary values and extremes (1e-3 .. 1e3).
 template <typename T>
