@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "battery.hpp"
+#include "exhaustive.hpp"
 #include "remote.hpp"
 #include "report.hpp"
 #include "softcert/implementation.hpp"
@@ -52,6 +53,7 @@ int list_implementations() {
 struct Target {
   std::string builtin, plugin, exec;
   double call_timeout = 10;  // seconds per kernel call of a --plugin or --exec target
+  std::string state;         // --battery exhaustive: the resumable state file
 };
 
 const softcert::Implementation* resolve(const Target& target) {
@@ -105,12 +107,18 @@ int certify(const Target& target, softcert::certify::BatteryOptions options, con
   if (options.cases == 0) options.cases = softcert::certify::battery_cases(options.battery);
   // A progress bar only for a person watching: never into a log or a pipe.
   const bool show_progress = ::isatty(STDERR_FILENO) != 0;
-  auto report = softcert::certify::run_battery(*impl, options, [&](std::size_t done, std::size_t total) {
+  auto bar = [&](std::size_t done, std::size_t total) {
     if (!show_progress) return;
     const std::size_t width = 30, filled = total ? done * width / total : width;
     fmt::print(stderr, "\r  {} [{}{}] {}/{}{}", impl->name, std::string(filled, '#'), std::string(width - filled, '.'), done,
                total, done == total ? "\n" : "");
-  });
+  };
+  softcert::certify::Report report;
+  if (options.battery == "exhaustive") {
+    report = softcert::certify::run_exhaustive(*impl, {options.jobs, options.shard, options.shards, target.state}, bar);
+  } else {
+    report = softcert::certify::run_battery(*impl, options, bar);
+  }
   // Out of process, the floating-point environment each kernel leaves is watched: a check of
   // its own per type that ran any kernel.
   if (target.builtin.empty()) {
@@ -202,8 +210,11 @@ int main(int argc, char** argv) {
   targets->require_option(1);
   cert->add_option("--call-timeout", target.call_timeout, "Seconds a --plugin/--exec kernel call may take (default 10)")
       ->check(CLI::PositiveNumber);
-  cert->add_option("--battery", options.battery, "smoke (seconds) or standard (about a minute)")
-      ->check(CLI::IsMember({"smoke", "standard"}));
+  cert->add_option("--battery", options.battery,
+                   "smoke (seconds), standard (about a minute), exhaustive (every float32 input of sigmoid)")
+      ->check(CLI::IsMember({"smoke", "standard", "exhaustive"}));
+  cert->add_option("--state", target.state,
+                   "exhaustive: record finished chunks in this file, and resume from it when it exists");
   cert->add_option("--cases", options.cases,
                    "Cases per function, type and regime (default: the battery's); large_n rows (10^5 logits) get 1 per 1,000, none below 40")
       ->check(CLI::PositiveNumber);

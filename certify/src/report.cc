@@ -20,7 +20,8 @@ std::vector<Grade> grades(const Report& report) {
   bool failed_any = false;
   std::map<std::pair<std::string, std::string>, bool> failed;
   for (const Check& c : report.checks) {
-    if (c.check.rfind("oracle_agreement/", 0) != 0 || c.status == "declined") continue;
+    const bool measured = c.check.rfind("oracle_agreement/", 0) == 0 || c.check.rfind("exhaustive/", 0) == 0;
+    if (!measured || c.status == "declined" || c.status == "skipped") continue;
     const auto key = std::make_pair(c.function, c.dtype);
     auto [it, inserted] = by_key.try_emplace(key, Grade{c.function, c.dtype, ""});
     if (inserted) order.push_back(key);
@@ -94,7 +95,7 @@ nlohmann::json to_json(const Report& report) {
   for (const Check& c : report.checks) {
     nlohmann::json item = {{"function", c.function}, {"dtype", c.dtype}, {"check", c.check},
                            {"status", c.status},     {"cases", c.cases}};
-    if (c.check.rfind("oracle_agreement/", 0) == 0) {
+    if (c.check.rfind("oracle_agreement/", 0) == 0 || c.check.rfind("exhaustive/", 0) == 0) {
       item["max_ulp"] = number(c.max_ulp);
       item["max_ulp_normal"] = number(c.max_ulp_normal);
       nlohmann::json samples = nlohmann::json::array();
