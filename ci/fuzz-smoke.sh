@@ -8,3 +8,8 @@ cd "$(dirname "$0")/.."
 cmake --preset fuzz
 cmake --build --preset fuzz
 ctest --preset fuzz
+# The certifier's deep battery drives the plugin fuzzer built above (main build: ci/test.sh).
+if [ -x build/default/certify/softcert ]; then
+  bash certify/test/deep_battery.sh build/default/certify/softcert build/fuzz/fuzz/softcert_fuzz_plugin \
+    build/default/plugins/broken/libbroken-fmax_drops_nan.so build/default/plugins/libsoftcert-accurate.so
+fi

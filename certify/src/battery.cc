@@ -31,7 +31,7 @@ bool Report::nothing_certified() const {
 
 std::size_t battery_cases(const std::string& battery) {
   if (battery == "smoke") return 4;
-  if (battery == "standard") return 40;
+  if (battery == "standard" || battery == "deep") return 40;
   return 0;
 }
 

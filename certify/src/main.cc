@@ -19,6 +19,7 @@
 
 #include "battery.hpp"
 #include "exhaustive.hpp"
+#include "fuzz_campaign.hpp"
 #include "remote.hpp"
 #include "report.hpp"
 #include "softcert/implementation.hpp"
@@ -54,6 +55,8 @@ struct Target {
   std::string builtin, plugin, exec;
   double call_timeout = 10;  // seconds per kernel call of a --plugin or --exec target
   std::string state;         // --battery exhaustive: the resumable state file
+  softcert::certify::FuzzCampaign fuzz{SOFTCERT_DEFAULT_FUZZER, SOFTCERT_SOURCE_DIR "/fuzz/corpus/plugin",
+                                       SOFTCERT_SOURCE_DIR "/fuzz/float.dict", 300, 1};  // --battery deep
 };
 
 const softcert::Implementation* resolve(const Target& target) {
@@ -118,6 +121,12 @@ int certify(const Target& target, softcert::certify::BatteryOptions options, con
     report = softcert::certify::run_exhaustive(*impl, {options.jobs, options.shard, options.shards, target.state}, bar);
   } else {
     report = softcert::certify::run_battery(*impl, options, bar);
+  }
+  if (options.battery == "deep") {  // then a time-boxed fuzz campaign against the plugin
+    softcert::certify::FuzzCampaign fuzz = target.fuzz;
+    fuzz.jobs = options.jobs;
+    if (show_progress) fmt::print(stderr, "  fuzzing {} for {} s\n", impl->name, fuzz.seconds);
+    report.checks.push_back(softcert::certify::run_fuzz_campaign(target.plugin, fuzz));
   }
   // Out of process, the floating-point environment each kernel leaves is watched: a check of
   // its own per type that ran any kernel.
@@ -211,8 +220,12 @@ int main(int argc, char** argv) {
   cert->add_option("--call-timeout", target.call_timeout, "Seconds a --plugin/--exec kernel call may take (default 10)")
       ->check(CLI::PositiveNumber);
   cert->add_option("--battery", options.battery,
-                   "smoke (seconds), standard (about a minute), exhaustive (every float32 input of sigmoid)")
-      ->check(CLI::IsMember({"smoke", "standard", "exhaustive"}));
+                   "smoke (seconds), standard (about a minute), deep (standard, then a --time fuzz campaign against the "
+                   "plugin), exhaustive (every float32 input of sigmoid)")
+      ->check(CLI::IsMember({"smoke", "standard", "deep", "exhaustive"}));
+  cert->add_option("--time", target.fuzz.seconds, "deep: seconds of fuzzing (default 300)")->check(CLI::PositiveNumber);
+  cert->add_option("--fuzzer", target.fuzz.fuzzer,
+                   "deep: the libFuzzer plugin target (default: build/fuzz/fuzz/softcert_fuzz_plugin, from cmake --preset fuzz)");
   cert->add_option("--state", target.state,
                    "exhaustive: record finished chunks in this file, and resume from it when it exists");
   cert->add_option("--cases", options.cases,
