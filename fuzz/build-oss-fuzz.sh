@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds every fuzz target the OSS-Fuzz / ClusterFuzzLite way; fuzz/oss-fuzz/build.sh is one
+# Builds every fuzz target the OSS-Fuzz / ClusterFuzzLite way; ci/oss-fuzz/build.sh is one
 # call to this script. Uses $CC $CXX $CFLAGS $CXXFLAGS (sanitizers, -fsanitize=fuzzer-no-link)
 # and $LIB_FUZZING_ENGINE, and writes into $OUT: <target>, <target>_seed_corpus.zip and
 # <target>.dict for each target.

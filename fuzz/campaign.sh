@@ -20,7 +20,8 @@ if [[ $target == all ]]; then
   targets=${SOFTCERT_FUZZ_TARGETS:-$targets}  # a subset, e.g. to run two lists side by side
   summaries=() clean=0
   for t in $targets; do
-    if summary=$("$0" "$t" "$seconds" "$jobs" | tee /dev/stderr | grep '^campaign summary:'); then :; else clean=1; fi
+    # tee -a: /dev/stderr may be a file, which a plain tee would truncate for every target.
+    if summary=$("$0" "$t" "$seconds" "$jobs" | tee -a /dev/stderr | grep '^campaign summary:'); then :; else clean=1; fi
     summaries+=("$summary")
   done
   echo
@@ -61,8 +62,9 @@ for crash in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artif
   if [[ ! -e $regressions/$name ]]; then
     cp "$min" "$regressions/$name"
     filed=$((filed + 1))
-    echo "campaign: filed $regressions/$name; reproduce: $build/fuzz/softcert_fuzz_${target}_replay $regressions/$name"
-    "$build/fuzz/softcert_fuzz_${target}_replay" "$regressions/$name" 2>&1 | grep -A2 'FAILED' | head -3 || true
+    echo "campaign: filed $regressions/$name; reproduce: $fuzzer $regressions/$name" \
+         "(or build/default/fuzz/softcert_fuzz_${target}_replay, any compiler)"
+    "$fuzzer" "$regressions/$name" 2>&1 | grep -A2 'FAILED' | head -3 || true
   fi
 done
 
