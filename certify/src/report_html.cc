@@ -129,9 +129,15 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5em;fo
       std::string& v = f[flag];
       v = c.status == "fail" ? "no" : (v == "no" ? "no" : c.status == "pass" ? "yes" : v);
     };
-    if (c.check == "special_values/fixed_rows") note("NaN, ±inf, −inf rows (DESIGN §2)");
+    if (c.check == "special_values/fixed_rows" && c.status != "declined") {
+      f["NaN-propagating"] = c.reason.find("NaN rows") == std::string::npos ? "yes" : "no";
+      f["+inf limit"] = c.reason.find("+inf rows") == std::string::npos ? "yes" : "no";
+    }
+    if (c.check == "behaviour/fully_masked_row" && c.status != "declined") f["fully masked row"] = c.reason;
+    if (c.check == "behaviour/subnormal_results" && c.status != "declined") {
+      f["flushes subnormals"] = c.status == "pass" ? "no" : "yes";
+    }
     if (c.check == "oracle_agreement/huge_offset" || c.check == "oracle_agreement/near_overflow") note("overflow-safe");
-    if (c.check == "oracle_agreement/subnormal_spread") note("subnormals kept");
     if (c.check == "oracle_agreement/neg_inf_entries") note("−inf entries");
   }
   std::map<std::string, std::string> kernel_flags;  // kernel.* properties, per type
