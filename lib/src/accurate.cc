@@ -52,7 +52,11 @@ struct Accurate {
     for (std::size_t i = 0; i < n; ++i) {
       if ((keep && !keep[i]) || z[i] == -kInf<T>) continue;
       typename X::W a = X::difference(z[i], s.max);
-      if (t != 1) a = X::div(a, X::from(t));
+      if (t != 1) {
+        // In f64 z_i - max can overflow where (z_i - max)/t is moderate (t near DBL_MAX): then
+        // halve all three (exact, or off by a subnormal bit that such a difference cannot see).
+        a = std::isfinite(X::approx(a)) ? X::div(a, X::from(t)) : X::div(X::difference(z[i] / 2, s.max / 2), X::from(t / 2));
+      }
       shifts[i] = a;
       if (i != s.argmax) largest_rest = std::max(largest_rest, X::approx(a));
     }
