@@ -171,8 +171,6 @@ Report merge(const std::vector<Report>& shards) {
   return merged;
 }
 
-namespace {
-
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (unsigned char ch : s) {
@@ -188,8 +186,6 @@ std::string xml_escape(const std::string& s) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string to_junit(const Report& report) {
   std::map<std::string, std::vector<const Check*>> suites;

@@ -34,6 +34,10 @@ Report from_json(const nlohmann::json& j);
 // same implementation, battery, seed and profile, each K of 1..N exactly once.
 Report merge(const std::vector<Report>& shards);
 
+// `s` with &, <, > and " as entities and other control characters (XML 1.0 has none) as spaces:
+// safe in XML and HTML text and attributes. The JUnit and HTML writers share it.
+std::string xml_escape(const std::string& s);
+
 // JUnit XML: one testsuite per function and type, one testcase per check.
 std::string to_junit(const Report& report);
 

@@ -14,19 +14,7 @@
 namespace softcert::certify {
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+const auto& esc = xml_escape;
 
 using Samples = std::vector<properties::Agreement::Sample>;
 
