@@ -11,6 +11,10 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3 python3-mpmath
   chromium  # renders the HTML certificate in a test (headless)
+  libhwy-dev  # Highway: lib's SIMD kernels and the f16/bf16 conversions
+  # adapters/: the third-party implementations softcert certifies (Debian's builds)
+  libdnnl-dev libxnnpack-dev libopencv-dev libtorch-dev
+  python3-numpy python3-scipy python3-venv python3-pip
 )
 
 missing=()
