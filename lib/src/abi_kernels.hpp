@@ -28,6 +28,11 @@
     (const T* q, const T* k, const T* v, T* out, size_t lq, size_t lk, size_t d, size_t dv, int causal), \
     (q, k, v, out, lq, lk, d, dv, causal))
 
+// The reduced-precision kernels: binary16 / bfloat16 bit patterns (dtype f16 or bf16).
+#define SOFTCERT_ABI_REDUCED_KERNELS(X, dtype)                                                       \
+  X(softmax, dtype, (const uint16_t* x, uint16_t* y, size_t rows, size_t n), (x, y, rows, n))     \
+  X(log_softmax, dtype, (const uint16_t* x, uint16_t* y, size_t rows, size_t n), (x, y, rows, n))
+
 // Every f32/f64 kernel of the ABI.
 #define SOFTCERT_ABI_KERNELS(X, T, dtype) \
   SOFTCERT_ABI_SOFTMAX_FAMILY(X, T, dtype) \

@@ -354,7 +354,10 @@ struct Accurate {
 }  // namespace
 
 Implementation make_accurate() {
-  return {"accurate", kernels_of<Accurate, float>(), kernels_of<Accurate, double>()};
+  Implementation impl{"accurate", kernels_of<Accurate, float>(), kernels_of<Accurate, double>()};
+  // f16/bf16 through the f64 kernel: one rounding to the format, nothing else.
+  set_reduced_kernels<Accurate, double>(impl);
+  return impl;
 }
 
 }  // namespace softcert::lib

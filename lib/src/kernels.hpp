@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
+#include <vector>
 
 #include "abi_kernels.hpp"
 #include "softcert/abi.h"
@@ -179,6 +181,44 @@ TypedKernels<T> kernels_of() {
   }
 #undef SOFTCERT_SET_KERNEL
   return k;
+}
+
+// The reduced-precision kernels (binary16 / bfloat16 bits) of algorithm A: the row widened to
+// Work (exactly: every value of the format is a float), A's own Work kernel, and one rounding of
+// each result to the format. Work = double makes that one rounding the only error beyond the
+// f64 kernel's; Work = float is what frameworks do for half precision.
+template <typename A, typename Work, const FloatFormat& F>
+struct ReducedBatch {
+  static int softmax(const uint16_t* x, uint16_t* y, std::size_t rows, std::size_t n) {
+    return through(&Batch<A, Work>::softmax, x, y, rows, n);
+  }
+  static int log_softmax(const uint16_t* x, uint16_t* y, std::size_t rows, std::size_t n) {
+    return through(&Batch<A, Work>::log_softmax, x, y, rows, n);
+  }
+
+ private:
+  static int through(int (*kernel)(const Work*, Work*, std::size_t, std::size_t), const uint16_t* x,
+                     uint16_t* y, std::size_t rows, std::size_t n) {
+    if (int e = check_rows<Work>(x, y, rows, n)) return e;
+    std::vector<Work> in, out;
+    try {
+      in.resize(rows * n);
+      out.resize(rows * n);
+    } catch (const std::bad_alloc&) {
+      return SOFTCERT_ERR_SIZE;  // nothing crosses the C ABI
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = decode(x[i], F);
+    if (int e = kernel(in.data(), out.data(), rows, n)) return e;
+    for (std::size_t i = 0; i < out.size(); ++i) y[i] = encode(static_cast<double>(out[i]), F);
+    return SOFTCERT_OK;
+  }
+};
+
+// Fills impl.f16 and impl.bf16 with algorithm A's reduced kernels over Work.
+template <typename A, typename Work>
+void set_reduced_kernels(Implementation& impl) {
+  impl.f16 = {&ReducedBatch<A, Work, kBinary16>::softmax, &ReducedBatch<A, Work, kBinary16>::log_softmax};
+  impl.bf16 = {&ReducedBatch<A, Work, kBFloat16>::softmax, &ReducedBatch<A, Work, kBFloat16>::log_softmax};
 }
 
 }  // namespace softcert::lib

@@ -74,7 +74,10 @@ struct Online {
 }  // namespace
 
 Implementation make_online() {
-  return {"online", kernels_of<Online, float>(), kernels_of<Online, double>()};
+  Implementation impl{"online", kernels_of<Online, float>(), kernels_of<Online, double>()};
+  // f16/bf16 in float, as frameworks compute half precision.
+  set_reduced_kernels<Online, float>(impl);
+  return impl;
 }
 
 }  // namespace softcert::lib

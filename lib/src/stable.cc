@@ -107,7 +107,10 @@ struct Stable {
 }  // namespace
 
 Implementation make_stable() {
-  return {"stable", kernels_of<Stable, float>(), kernels_of<Stable, double>()};
+  Implementation impl{"stable", kernels_of<Stable, float>(), kernels_of<Stable, double>()};
+  // f16/bf16 in float, as frameworks compute half precision.
+  set_reduced_kernels<Stable, float>(impl);
+  return impl;
 }
 
 }  // namespace softcert::lib

@@ -61,10 +61,13 @@ TEST(Plugin, EveryAlgorithmLoadsAndExportsExactlyWhatItProvides) {
         EXPECT_EQ(lib.symbol(symbol) != nullptr, provided) << path << " " << symbol;
       }
     }
+    // Every algorithm has the reduced-precision softmax and log_softmax.
     for (const char* reduced : {"softcert_softmax_f16", "softcert_softmax_bf16", "softcert_log_softmax_f16",
                                 "softcert_log_softmax_bf16"}) {
-      EXPECT_EQ(lib.symbol(reduced), nullptr) << "lib has no f16/bf16 kernels yet: " << reduced;
+      EXPECT_NE(lib.symbol(reduced), nullptr) << path << " " << reduced;
     }
+    EXPECT_NE(impl.f16.softmax, nullptr);
+    EXPECT_NE(impl.bf16.log_softmax, nullptr);
     // Nothing but the ABI leaks out: lib's C++ symbols stay hidden.
     EXPECT_EQ(lib.symbol("_ZN8softcert23builtin_implementationsEv"), nullptr);
     EXPECT_EQ(lib.symbol("_ZN8softcert12find_builtinESt17basic_string_viewIcSt11char_traitsIcEE"), nullptr);
@@ -122,6 +125,37 @@ TYPED_TEST(PluginBits, EveryKernelMatchesTheCppTable) {
       ++compared;
     }
     EXPECT_GT(compared, 0u) << impl.name;
+  }
+}
+
+// The f16/bf16 kernels too: the plugin's bits are the table's, on a row with special values.
+TEST(PluginBits, ReducedKernelsMatchTheCppTable) {
+  const std::vector<std::uint16_t> f16 = {0x3c00, 0xc500, 0x7c00, 0x0001, 0xfc00, 0x4900, 0x3555, 0x8000};
+  const std::vector<std::uint16_t> bf16 = {0x3f80, 0xc0a0, 0x7f80, 0x0001, 0xff80, 0x4120, 0x3eab, 0x8000};
+  for (const Implementation& impl : builtin_implementations()) {
+    Library lib(plugin_path(impl));
+    ASSERT_NE(lib.handle, nullptr) << dlerror();
+    for (const FloatFormat* f : kReducedFormats) {
+      const std::vector<std::uint16_t>& x = f == &kBinary16 ? f16 : bf16;
+      for (const char* function : {"softmax", "log_softmax"}) {
+        using Kernel = int (*)(const uint16_t*, uint16_t*, size_t, size_t);
+        auto plugin = reinterpret_cast<Kernel>(lib.symbol("softcert_" + std::string(function) + "_" + std::string(f->name)));
+        ASSERT_NE(plugin, nullptr) << impl.name << " " << function << " " << f->name;
+        const ReducedKernels& k = impl.reduced(*f);
+        const Kernel table = std::string(function) == "softmax" ? k.softmax : k.log_softmax;
+        for (std::size_t rows : {std::size_t(1), std::size_t(2)}) {
+          const std::size_t n = x.size() / rows;
+          std::vector<std::uint16_t> a(x.size(), 0x1234), b(x.size(), 0x1234);
+          EXPECT_EQ(table(x.data(), a.data(), rows, n), SOFTCERT_OK);
+          EXPECT_EQ(plugin(x.data(), b.data(), rows, n), SOFTCERT_OK);
+          EXPECT_EQ(a, b) << impl.name << " " << function << " " << f->name;
+        }
+        std::vector<std::uint16_t> untouched(2, 0x1234);
+        EXPECT_EQ(plugin(x.data(), untouched.data(), 0, 2), SOFTCERT_ERR_EMPTY);
+        EXPECT_EQ(plugin(nullptr, untouched.data(), 1, 2), SOFTCERT_ERR_NULL);
+        EXPECT_EQ(untouched, std::vector<std::uint16_t>(2, 0x1234)) << "nothing written on error";
+      }
+    }
   }
 }
 

@@ -53,20 +53,26 @@ namespace {
 
 using Ld = long double;
 
+// The model's constants for results of the format f (T's own, or a reduced format whose values T
+// carries): u = 2^-p, φ, η = f's smallest subnormal; bounds come out in ULPs of f.
 template <typename T>
 struct Model {
-  Ld u = std::ldexp(Ld(1), -std::numeric_limits<T>::digits);
+  const FloatFormat& format;
+  Ld u;
   Ld phi;
-  Ld eta = std::numeric_limits<T>::denorm_min();
-  explicit Model(const BoundModel& m) : phi(Ld(m.function_ulps) * 2 * u) {}
-  Ld gamma(std::size_t k) const { return Ld(k) * u / (1 - Ld(k) * u); }
+  Ld eta;
+  explicit Model(const BoundModel& m, const FloatFormat& f = format_of<T>())
+      : format(f), u(std::ldexp(Ld(1), -f.digits)), phi(Ld(m.function_ulps) * 2 * u), eta(f.denorm_min()) {}
+  // γ_k; +inf where k u >= 1: the analysis of a k-term sum bounds nothing there (a bf16 sum of
+  // 10^5 terms can stall at any value).
+  Ld gamma(std::size_t k) const {
+    return Ld(k) * u < 1 ? Ld(k) * u / (1 - Ld(k) * u) : std::numeric_limits<Ld>::infinity();
+  }
+  double in_ulps(Ld absolute, const Exact<T>& exact) const {
+    if (!std::isfinite(exact.value)) return 0.0;
+    return static_cast<double>(absolute / Ld(ulp_of(exact.hi, format)));
+  }
 };
-
-template <typename T>
-double in_ulps(Ld absolute, const Exact<T>& exact) {
-  if (!std::isfinite(exact.value)) return 0.0;
-  return static_cast<double>(absolute / Ld(ulp_of<T>(exact.hi)));
-}
 
 // The per-row quantities of (1)-(4) and (12) for the finite entries of a row.
 struct SoftmaxAnalysis {
@@ -78,6 +84,7 @@ struct SoftmaxAnalysis {
   Ld log_sum = 0;               // log S
   Ld sigma = 0;                 // (2), plus (12) for online
   Ld lambda = 0;                // -log(1 - σ)
+  bool unbounded = false;       // σ >= 1/2: the model gives no bound for this row (+inf)
 };
 
 // `a_error_gamma`: the γ factor of |â_i - a_i| <= γ |a_i|; `extra_a_error`: an absolute
@@ -127,18 +134,21 @@ SoftmaxAnalysis analyse(std::span<const T> z, Ld t, Ld a_error_gamma, const Mode
     }
     s.sigma += Ld(rises) * (mdl.phi + 2 * mdl.u) + mdl.u * (m - first) / t;
   }
-  s.sigma = std::min<Ld>(s.sigma, 0.5);  // beyond this the bound says nothing useful anyway
+  s.unbounded = !(s.sigma < 0.5);  // beyond this the bound says nothing useful anyway
+  s.sigma = std::min<Ld>(s.sigma, 0.5);
   s.lambda = -std::log1p(-s.sigma);
   return s;
 }
 
 template <typename T>
 Ld softmax_absolute(const SoftmaxAnalysis& s, std::size_t i, const Model<T>& mdl) {
+  if (s.unbounded) return std::numeric_limits<Ld>::infinity();
   return std::fabs(s.perturbed[i] * (1 + mdl.u) / (1 - s.sigma) - s.w[i]) + mdl.eta;  // (3)
 }
 
 template <typename T>
 Ld log_sum_absolute(const SoftmaxAnalysis& s, const Model<T>& mdl) {
+  if (s.unbounded) return std::numeric_limits<Ld>::infinity();
   return s.lambda + mdl.phi * (std::fabs(s.log_sum) + s.lambda);  // (4)
 }
 
@@ -148,7 +158,45 @@ std::vector<double> softmax_bounds(const SoftmaxAnalysis& s, std::span<const Exa
   std::vector<double> b(exact.size(), 0.0);
   if (!s.regular) return b;
   for (std::size_t i = 0; i < b.size(); ++i) {
-    if (!s.zero[i]) b[i] = in_ulps(softmax_absolute(s, i, mdl), exact[i]);
+    if (!s.zero[i]) b[i] = mdl.in_ulps(softmax_absolute(s, i, mdl), exact[i]);
+  }
+  return b;
+}
+
+}  // namespace
+
+
+template <typename T>
+std::vector<double> softmax_temperature_bound(std::span<const T> z, T t,
+                                              std::span<const Exact<T>> exact, BoundModel model) {
+  const Model<T> mdl(model);
+  return softmax_bounds(analyse(z, Ld(t), mdl.gamma(2), mdl, model), exact, mdl);
+}
+
+namespace {
+
+// (1)-(3) and (6) for results in the format f (T's own or a reduced one T carries).
+template <typename T>
+std::vector<double> softmax_bound_in(std::span<const T> z, std::span<const Exact<T>> exact,
+                                     BoundModel model, const FloatFormat& f) {
+  const Model<T> mdl(model, f);
+  return softmax_bounds(analyse(z, 1, mdl.gamma(1), mdl, model), exact, mdl);
+}
+
+template <typename T>
+std::vector<double> log_softmax_bound_in(std::span<const T> z, std::span<const Exact<T>> exact,
+                                         BoundModel model, const FloatFormat& f) {
+  const Model<T> mdl(model, f);
+  const SoftmaxAnalysis s = analyse(z, 1, mdl.gamma(1), mdl, model);
+  std::vector<double> b(z.size(), 0.0);
+  if (!s.regular) return b;
+  const Ld log_sum_error = log_sum_absolute(s, mdl);
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    if (s.zero[i]) continue;
+    const Ld value = s.a[i] - s.log_sum;
+    b[i] = mdl.in_ulps((mdl.gamma(1) * std::fabs(s.a[i]) + log_sum_error) * (1 + mdl.u) +
+                       mdl.u * std::fabs(value),
+                   exact[i]);  // (6)
   }
   return b;
 }
@@ -158,33 +206,23 @@ std::vector<double> softmax_bounds(const SoftmaxAnalysis& s, std::span<const Exa
 template <typename T>
 std::vector<double> softmax_bound(std::span<const T> z, std::span<const Exact<T>> exact,
                                   BoundModel model) {
-  const Model<T> mdl(model);
-  return softmax_bounds(analyse(z, 1, mdl.gamma(1), mdl, model), exact, mdl);
+  return softmax_bound_in(z, exact, model, format_of<T>());
 }
 
-template <typename T>
-std::vector<double> softmax_temperature_bound(std::span<const T> z, T t,
-                                              std::span<const Exact<T>> exact, BoundModel model) {
-  const Model<T> mdl(model);
-  return softmax_bounds(analyse(z, Ld(t), mdl.gamma(2), mdl, model), exact, mdl);
+std::vector<double> softmax_bound(std::span<const float> z, std::span<const Exact<float>> exact,
+                                  const FloatFormat& format, BoundModel model) {
+  return softmax_bound_in(z, exact, model, format);
 }
 
 template <typename T>
 std::vector<double> log_softmax_bound(std::span<const T> z, std::span<const Exact<T>> exact,
                                       BoundModel model) {
-  const Model<T> mdl(model);
-  const SoftmaxAnalysis s = analyse(z, 1, mdl.gamma(1), mdl, model);
-  std::vector<double> b(z.size(), 0.0);
-  if (!s.regular) return b;
-  const Ld log_sum_error = log_sum_absolute(s, mdl);
-  for (std::size_t i = 0; i < z.size(); ++i) {
-    if (s.zero[i]) continue;
-    const Ld value = s.a[i] - s.log_sum;
-    b[i] = in_ulps((mdl.gamma(1) * std::fabs(s.a[i]) + log_sum_error) * (1 + mdl.u) +
-                       mdl.u * std::fabs(value),
-                   exact[i]);  // (6)
-  }
-  return b;
+  return log_softmax_bound_in(z, exact, model, format_of<T>());
+}
+
+std::vector<double> log_softmax_bound(std::span<const float> z, std::span<const Exact<float>> exact,
+                                      const FloatFormat& format, BoundModel model) {
+  return log_softmax_bound_in(z, exact, model, format);
 }
 
 namespace {
@@ -200,7 +238,7 @@ template <typename T>
 double logsumexp_bound(std::span<const T> z, const Exact<T>& exact, BoundModel model) {
   const Model<T> mdl(model);
   const SoftmaxAnalysis s = analyse(z, 1, mdl.gamma(1), mdl, model);
-  return s.regular ? in_ulps(lse_absolute(s, z, mdl), exact) : 0.0;
+  return s.regular ? mdl.in_ulps(lse_absolute(s, z, mdl), exact) : 0.0;
 }
 
 template <typename T>
@@ -209,7 +247,7 @@ double sigmoid_bound(T x, const Exact<T>& exact, BoundModel model) {
   if (!std::isfinite(x)) return 0.0;
   const Ld growth = x < 0 ? 1 + mdl.phi : 1;
   const Ld relative = growth * (1 + mdl.u) / ((1 - mdl.phi / 2) * (1 - mdl.u)) - 1;  // (9)
-  return in_ulps(relative * std::fabs(Ld(exact.hi)) + mdl.eta, exact);
+  return mdl.in_ulps(relative * std::fabs(Ld(exact.hi)) + mdl.eta, exact);
 }
 
 template <typename T>
@@ -218,7 +256,7 @@ double cross_entropy_bound(std::span<const T> z, std::size_t label, const Exact<
   const Model<T> mdl(model);
   const SoftmaxAnalysis s = analyse(z, 1, mdl.gamma(1), mdl, model);
   if (!s.regular || s.zero[label]) return 0.0;
-  return in_ulps(lse_absolute(s, z, mdl) * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact.hi)), exact);  // (7)
+  return mdl.in_ulps(lse_absolute(s, z, mdl) * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact.hi)), exact);  // (7)
 }
 
 template <typename T>
@@ -231,7 +269,7 @@ std::vector<double> cross_entropy_grad_bound(std::span<const T> z, std::size_t l
   for (std::size_t i = 0; i < z.size(); ++i) {
     if (s.zero[i]) continue;
     const Ld p = softmax_absolute(s, i, mdl);
-    b[i] = in_ulps(i == label ? p * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) : p, exact[i]);  // (8)
+    b[i] = mdl.in_ulps(i == label ? p * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) : p, exact[i]);  // (8)
   }
   return b;
 }
@@ -250,7 +288,7 @@ std::vector<double> softmax_backward_bound(std::span<const T> y, std::span<const
   for (std::size_t i = 0; i < n; ++i) {
     // Products and partial sums among the subnormals are each off by up to η/2 besides.
     const Ld inner = mdl.gamma(n) * magnitude * (1 + mdl.u) + mdl.u * std::fabs(Ld(dy[i]) - s) + Ld(n + 1) * mdl.eta;
-    b[i] = in_ulps(std::fabs(Ld(y[i])) * inner * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) + mdl.eta,
+    b[i] = mdl.in_ulps(std::fabs(Ld(y[i])) * inner * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) + mdl.eta,
                    exact[i]);  // (10)
   }
   return b;
@@ -321,7 +359,7 @@ std::vector<double> attention_bound(std::span<const T> q, std::span<const T> k,
         const Ld a = softmax_absolute(s, j, mdl);
         absolute += std::fabs(Ld(v[j * dv + c])) * (a * (1 + mdl.gamma(lk)) + s.w[j] * mdl.gamma(lk));
       }
-      b[i * dv + c] = in_ulps(absolute, exact[i * dv + c]);
+      b[i * dv + c] = mdl.in_ulps(absolute, exact[i * dv + c]);
     }
   }
   return b;

@@ -11,6 +11,7 @@
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <string>
 
 #include "multiprecision.hpp"
 #include "softcert/oracle.hpp"
@@ -117,14 +118,14 @@ Interval sum_except(const Terms& terms, std::size_t skip, unsigned bits) {
 // boundary of T near a; for 0 < L < 2^g no boundary lies strictly between a and a + L, so a + L
 // rounds as a + L* does, L* = 2^(g - 64), a point that decides. Used only when L's enclosure lies
 // below L*, so hi + lo (the exact value for ULP errors) moves by less than 2^-64 ULP.
-template <typename T>
-Interval plus_log1p(const Real& a, int sign, const Interval& x, bool x_positive, unsigned bits) {
+Interval plus_log1p(const Real& a, int sign, const Interval& x, bool x_positive, unsigned bits,
+                    const FloatFormat& f) {
   Interval l = log1p(x);
   mpfr_srcptr raw_a = a.backend().data();
   if (x_positive && !mpfr_zero_p(raw_a)) {
     const long e = mpfr_get_exp(raw_a);
     const long g = std::min<long>(e - static_cast<long>(mpfr_min_prec(raw_a)),
-                                  e - std::numeric_limits<T>::digits - 2);
+                                  e - f.digits - 2);
     if (mpfr_cmp_si_2exp(&l.backend().data()->right, 1, g - 64) < 0) {
       Real substitute;
       mpfr_set_prec(substitute.backend().data(), 2);
@@ -149,7 +150,8 @@ std::vector<Exact<T>> filled(std::size_t n, T value) {
 
 // softmax of a classified row, optionally of z / t.
 template <typename T>
-std::vector<Exact<T>> softmax_of(const Row& row, const std::optional<Real>& t) {
+std::vector<Exact<T>> softmax_of(const Row& row, const std::optional<Real>& t,
+                                 const FloatFormat& f = format_of<T>()) {
   const std::size_t n = row.neg_inf.size();
   switch (row.kind) {
     case Row::Case::nan: return filled<T>(n, T(kNaN));
@@ -162,7 +164,7 @@ std::vector<Exact<T>> softmax_of(const Row& row, const std::optional<Real>& t) {
       return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
         Interval share = mp::enclose(1.0, bits) / mp::enclose(k, bits);
         return std::vector<Interval>(n, share);
-      });
+      }, f);
     }
     case Row::Case::regular: break;
   }
@@ -173,7 +175,7 @@ std::vector<Exact<T>> softmax_of(const Row& row, const std::optional<Real>& t) {
     std::vector<Interval> p(n);
     for (std::size_t i = 0; i < n; ++i) if (!row.neg_inf[i]) p[i] = tm.e[i] / tm.sum;
     return p;
-  });
+  }, f);
 }
 
 template <typename T>
@@ -195,10 +197,11 @@ std::vector<Exact<T>> softmax_temperature(std::span<const T> z, T t) {
   return softmax_of<T>(classify_span(z), mp::exact(t));
 }
 
+namespace {
+
 template <typename T>
-std::vector<Exact<T>> log_softmax(std::span<const T> z) {
-  const Row row = classify_span(z);
-  const std::size_t n = z.size();
+std::vector<Exact<T>> log_softmax_of(const Row& row, const FloatFormat& f) {
+  const std::size_t n = row.neg_inf.size();
   switch (row.kind) {
     case Row::Case::nan: return filled<T>(n, T(kNaN));
     case Row::Case::all_neg_inf: return filled<T>(n, T(-kInf));
@@ -208,7 +211,7 @@ std::vector<Exact<T>> log_softmax(std::span<const T> z) {
       for (std::size_t i = 0; i < n; ++i) if (!row.is_pos_inf[i]) out[i] = mp::known<T>(T(-kInf));
       return mp::ziv<T>(std::move(out), [&](unsigned bits, const std::vector<bool>&) {
         return std::vector<Interval>(n, -log(mp::enclose(k, bits)));
-      });
+      }, f);
     }
     case Row::Case::regular: break;
   }
@@ -220,10 +223,39 @@ std::vector<Exact<T>> log_softmax(std::span<const T> z) {
     const Interval rest = sum_except(tm, row.argmax, bits);
     std::vector<Interval> y(n);
     for (std::size_t i = 0; i < n; ++i) {
-      if (!row.neg_inf[i]) y[i] = plus_log1p<T>(row.shift[i], -1, rest, row.finite > 1, bits);
+      if (!row.neg_inf[i]) y[i] = plus_log1p(row.shift[i], -1, rest, row.finite > 1, bits, f);
     }
     return y;
-  });
+  }, f);
+}
+
+}  // namespace
+
+template <typename T>
+std::vector<Exact<T>> log_softmax(std::span<const T> z) {
+  return log_softmax_of<T>(classify_span(z), format_of<T>());
+}
+
+namespace {
+
+// A row of a reduced format, carried as floats.
+Row classify_reduced(std::span<const float> z, const FloatFormat& format) {
+  for (float x : z) {
+    if (!representable(x, format)) {
+      throw std::invalid_argument("oracle: an entry is not a value of " + std::string(format.name));
+    }
+  }
+  return classify_span(z);
+}
+
+}  // namespace
+
+std::vector<Exact<float>> softmax(std::span<const float> z, const FloatFormat& format) {
+  return softmax_of<float>(classify_reduced(z, format), std::nullopt, format);
+}
+
+std::vector<Exact<float>> log_softmax(std::span<const float> z, const FloatFormat& format) {
+  return log_softmax_of<float>(classify_reduced(z, format), format);
 }
 
 template <typename T>
@@ -237,7 +269,7 @@ Exact<T> logsumexp(std::span<const T> z) {
   }
   return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
     const Terms tm = terms(row, bits, std::nullopt);
-    return std::vector<Interval>{plus_log1p<T>(row.max, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits)};
+    return std::vector<Interval>{plus_log1p(row.max, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits, format_of<T>())};
   })[0];
 }
 
@@ -273,7 +305,7 @@ Exact<T> cross_entropy(std::span<const T> z, std::size_t label) {
   const Real gap = mp::exact_difference(row.max, mp::exact(z[label]));
   return mp::ziv<T>(Outputs<T>(1), [&](unsigned bits, const std::vector<bool>&) {
     const Terms tm = terms(row, bits, std::nullopt);
-    return std::vector<Interval>{plus_log1p<T>(gap, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits)};
+    return std::vector<Interval>{plus_log1p(gap, +1, sum_except(tm, row.argmax, bits), row.finite > 1, bits, format_of<T>())};
   })[0];
 }
 
@@ -463,7 +495,7 @@ std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std:
         // Where the factor underflows MPFR's range the magnitude is [+0, tiny]: keep the sign.
         const Interval magnitude = num.factor * abs(num.sum) / den;
         o[c] = mpfi_is_strictly_neg(num.sum.backend().data()) > 0 ? Interval(-magnitude) : magnitude;
-        if (mp::decide<T>(o[c])) continue;
+        if (mp::decide<T>(o[c], format_of<T>())) continue;
         // Undecided: if o_c straddles the one rounding boundary B between two adjacent floats,
         // decide the side of B exactly (N_c - B·D = Σ_g exp(..)(V_g - B·K_g)) and replace o_c by
         // a point on that side, within the enclosure.

@@ -80,17 +80,17 @@ Interval enclose(double x, unsigned bits) {
 
 namespace {
 
-// Nearest-even rounding to T with gradual underflow and overflow to inf, the way IEEE 754 defines
-// it: round to p bits with an unbounded exponent (so the overflow threshold MAX + ulp/2, a tie,
-// goes to the even neighbour 2^emax, that is inf), then apply T's exponent range with
-// mpfr_check_range and mpfr_subnormalize (the MPFR manual's recipe for emulating a format).
-template <typename T>
-T round_to(mpfr_srcptr x) {
-  constexpr int p = std::numeric_limits<T>::digits;
-  // MPFR writes x = m · 2^e with 1/2 <= m < 1: T's normal range is e in [min_exponent, max_exponent],
+// Nearest-even rounding to the format f with gradual underflow and overflow to inf, the way
+// IEEE 754 defines it: round to p bits with an unbounded exponent (so the overflow threshold
+// MAX + ulp/2, a tie, goes to the even neighbour 2^emax, that is inf), then apply f's exponent
+// range with mpfr_check_range and mpfr_subnormalize (the MPFR manual's recipe for emulating a
+// format). The result is a double (exact: every format here fits one).
+double round_to(mpfr_srcptr x, const FloatFormat& f) {
+  const int p = f.digits;
+  // MPFR writes x = m · 2^e with 1/2 <= m < 1: f's normal range is e in [min_exponent, max_exponent],
   // and its smallest subnormal 2^(min_exponent - p) = 1/2 · 2^(min_exponent - p + 1).
-  constexpr mpfr_exp_t emin = std::numeric_limits<T>::min_exponent - p + 1;
-  constexpr mpfr_exp_t emax = std::numeric_limits<T>::max_exponent;
+  const mpfr_exp_t emin = f.min_exponent - p + 1;
+  const mpfr_exp_t emax = f.max_exponent;
   const mpfr_exp_t saved_emin = mpfr_get_emin(), saved_emax = mpfr_get_emax();
   mpfr_t y;
   mpfr_init2(y, p);
@@ -101,9 +101,9 @@ T round_to(mpfr_srcptr x) {
   mpfr_subnormalize(y, inexact, MPFR_RNDN);
   mpfr_set_emin(saved_emin);
   mpfr_set_emax(saved_emax);
-  const double d = mpfr_get_d(y, MPFR_RNDN);  // exact: y is a value of T
+  const double d = mpfr_get_d(y, MPFR_RNDN);  // exact: y is a value of f
   mpfr_clear(y);
-  return static_cast<T>(d);
+  return d;
 }
 
 template <typename T>
@@ -133,11 +133,11 @@ bool representable(mpfr_srcptr x, T rounded) {
 }  // namespace
 
 template <typename T>
-std::optional<Exact<T>> decide(const Interval& v) {
+std::optional<Exact<T>> decide(const Interval& v, const FloatFormat& f) {
   mpfi_srcptr iv = v.backend().data();
   if (mpfi_nan_p(iv)) throw std::runtime_error("oracle: NaN enclosure (an unhandled special value)");
-  const T low = round_to<T>(&iv->left);
-  const T high = round_to<T>(&iv->right);
+  const T low = static_cast<T>(round_to(&iv->left, f));
+  const T high = static_cast<T>(round_to(&iv->right, f));
   Exact<T> e{};
   if (mpfi_is_zero(iv)) {  // the point 0: MPFI keeps it as [+0, -0]; an exact real 0 is +0
     e = known<T>(T(0));
@@ -155,15 +155,15 @@ std::optional<Exact<T>> decide(const Interval& v) {
 template <typename T>
 Exact<T> round_exact(const Real& r) {
   Exact<T> e{};
-  e.value = round_to<T>(raw(r));
+  e.value = static_cast<T>(round_to(raw(r), format_of<T>()));
   if (mpfr_zero_p(raw(r))) e.value = T(0);  // the exact real 0 is +0
   split(raw(r), e.hi, e.lo);
   e.exact = mpfr_zero_p(raw(r)) || representable<T>(raw(r), e.value);
   return e;
 }
 
-template std::optional<Exact<float>> decide<float>(const Interval&);
-template std::optional<Exact<double>> decide<double>(const Interval&);
+template std::optional<Exact<float>> decide<float>(const Interval&, const FloatFormat&);
+template std::optional<Exact<double>> decide<double>(const Interval&, const FloatFormat&);
 template Exact<float> round_exact<float>(const Real&);
 template Exact<double> round_exact<double>(const Real&);
 

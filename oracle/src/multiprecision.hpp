@@ -34,10 +34,8 @@ using Interval = bm::number<bm::mpfi_float_backend<0>, bm::et_off>;
 
 inline constexpr unsigned kMaxPrecisionBits = 1u << 16;
 
-template <typename T>
-constexpr unsigned initial_precision() {
-  return 2 * std::numeric_limits<T>::digits + 20;
-}
+// The first working precision of the Ziv loop for results rounded to `f`.
+inline unsigned initial_precision(const FloatFormat& f) { return 2 * static_cast<unsigned>(f.digits) + 20; }
 
 // Exact value of a finite float.
 template <typename T>
@@ -56,10 +54,11 @@ Real exact_product(const Real& a, const Real& b);     // a · b, exactly
 Interval enclose(const Real& r, unsigned bits);
 Interval enclose(double x, unsigned bits);  // x exactly (a double always fits 53 bits)
 
-// The rounding of an enclosure to T, when both of its ends round to the same value; nullopt
-// when the working precision is not enough to decide it.
+// The rounding of an enclosure to the format `f` (T's own, or a reduced format whose values T
+// carries), when both of its ends round to the same value; nullopt when the working precision is
+// not enough to decide it.
 template <typename T>
-std::optional<Exact<T>> decide(const Interval& v);
+std::optional<Exact<T>> decide(const Interval& v, const FloatFormat& f);
 
 // The rounding of an exact value to T (always decided).
 template <typename T>
@@ -72,11 +71,12 @@ Exact<T> known(T value) {
 }
 
 // The Ziv loop: evaluate(bits) gives enclosures of every output; the precision doubles until
-// every one of them is decided. `known_outputs[i]` (when set) is taken as is and not decided.
-// Throws std::runtime_error past kMaxPrecisionBits (a case the oracle cannot decide must never
-// be guessed).
+// every one of them is decided (rounded to `f`, T's own format unless a reduced one is asked
+// for). `known_outputs[i]` (when set) is taken as is and not decided. Throws std::runtime_error
+// past kMaxPrecisionBits (a case the oracle cannot decide must never be guessed).
 template <typename T, typename Evaluate>
-std::vector<Exact<T>> ziv(std::vector<std::optional<Exact<T>>> outputs, Evaluate&& evaluate);
+std::vector<Exact<T>> ziv(std::vector<std::optional<Exact<T>>> outputs, Evaluate&& evaluate,
+                          const FloatFormat& f = format_of<T>());
 
 }  // namespace softcert::oracle::mp
 

@@ -8,10 +8,11 @@
 namespace softcert::oracle::mp {
 
 template <typename T, typename Evaluate>
-std::vector<Exact<T>> ziv(std::vector<std::optional<Exact<T>>> outputs, Evaluate&& evaluate) {
+std::vector<Exact<T>> ziv(std::vector<std::optional<Exact<T>>> outputs, Evaluate&& evaluate,
+                          const FloatFormat& f) {
   ZivStats& stats = ziv_stats();
   ++stats.calls;
-  for (unsigned bits = initial_precision<T>();; bits *= 2) {
+  for (unsigned bits = initial_precision(f);; bits *= 2) {
     if (bits > kMaxPrecisionBits) {
       throw std::runtime_error("oracle: rounding still undecided at " +
                                std::to_string(kMaxPrecisionBits) + " bits of precision");
@@ -24,7 +25,7 @@ std::vector<Exact<T>> ziv(std::vector<std::optional<Exact<T>>> outputs, Evaluate
     if (!any) break;
     const std::vector<Interval> enclosures = evaluate(bits, wanted);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-      if (wanted[i]) outputs[i] = decide<T>(enclosures[i]);
+      if (wanted[i]) outputs[i] = decide<T>(enclosures[i], f);
     }
     bool all = true;
     for (const auto& o : outputs) all &= o.has_value();

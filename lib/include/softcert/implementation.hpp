@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "softcert/abi.h"
+#include "softcert/float_format.hpp"
 
 namespace softcert {
 
@@ -29,12 +30,26 @@ struct TypedKernels {
                    size_t dv, int causal) = nullptr;
 };
 
+// The reduced-precision kernels of one format (IEEE binary16 or bfloat16 bit patterns).
+struct ReducedKernels {
+  int (*softmax)(const uint16_t* x, uint16_t* y, size_t rows, size_t n) = nullptr;
+  int (*log_softmax)(const uint16_t* x, uint16_t* y, size_t rows, size_t n) = nullptr;
+};
+
+// The reduced formats of the ABI, in the order the certifier reports them.
+inline constexpr const FloatFormat* kReducedFormats[] = {&kBinary16, &kBFloat16};
+
 // One implementation: a name (a lib algorithm such as "stable", or a plugin's softcert_name)
 // and its kernels per type.
 struct Implementation {
   std::string name;
   TypedKernels<float> f32;
   TypedKernels<double> f64;
+  ReducedKernels f16;
+  ReducedKernels bf16;
+
+  const ReducedKernels& reduced(const FloatFormat& f) const { return f.name == kBinary16.name ? f16 : bf16; }
+  ReducedKernels& reduced(const FloatFormat& f) { return f.name == kBinary16.name ? f16 : bf16; }
 
   template <typename T>
   const TypedKernels<T>& kernels() const {

@@ -44,6 +44,13 @@ std::vector<double> softmax_bound(std::span<const T> z, std::span<const Exact<T>
 template <typename T>
 std::vector<double> log_softmax_bound(std::span<const T> z, std::span<const Exact<T>> exact,
                                       BoundModel model = {});
+// The same for the ABI's reduced-precision kernels: a row of values of `format` (carried as
+// floats), the exact results rounded to `format` (oracle.hpp), bounds in ULPs of `format`, the
+// standard algorithm run in `format` (u = 2^-11 for binary16, 2^-8 for bfloat16).
+std::vector<double> softmax_bound(std::span<const float> z, std::span<const Exact<float>> exact,
+                                  const FloatFormat& format, BoundModel model = {});
+std::vector<double> log_softmax_bound(std::span<const float> z, std::span<const Exact<float>> exact,
+                                      const FloatFormat& format, BoundModel model = {});
 template <typename T>
 double logsumexp_bound(std::span<const T> z, const Exact<T>& exact, BoundModel model = {});
 template <typename T>

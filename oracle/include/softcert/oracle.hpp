@@ -21,8 +21,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
+
+#include "softcert/float_format.hpp"
 
 namespace softcert::oracle {
 
@@ -59,6 +62,13 @@ std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std:
                                 std::size_t lq, std::size_t lk, std::size_t d, std::size_t dv,
                                 bool causal);
 
+// Reduced precision (the ABI's f16/bf16 kernels): the exact softmax and log_softmax of a row of
+// values of `format` (kBinary16 or kBFloat16, carried as floats), rounded to `format`; `value` is
+// that rounding (a float), `hi + lo` the exact result. Throws std::invalid_argument when an entry
+// is not a value of `format`.
+std::vector<Exact<float>> softmax(std::span<const float> z, const FloatFormat& format);
+std::vector<Exact<float>> log_softmax(std::span<const float> z, const FloatFormat& format);
+
 // Distance between two values of T in ULPs, counting the representable values between them:
 // 0 for equal values (+0 and -0 are equal here; compare encodings to tell them apart) and for two
 // NaNs; +infinity when exactly one is NaN, or one is infinite and the other is not the same
@@ -72,15 +82,19 @@ template <typename T> double ulp_error(T computed, const Exact<T>& exact);
 
 // Whether `computed` is within `bound_ulps` of the exact value (ulp_error <= bound). A bound of
 // +infinity (a model that does not apply) admits any finite output, never NaN or ±inf where the
-// exact value is finite (DESIGN.md §2).
+// exact value is finite (DESIGN.md §2). A zero where the exact value is subnormal (below T's
+// smallest normal) is admitted too: DESIGN.md §2 reports flushed subnormals, it does not fail them
+// (the certifier's behaviour/subnormal_results check names the flushing).
 template <typename T>
-bool within_bound(T computed, const Exact<T>& exact, double bound_ulps) {
-  if (std::isfinite(exact.value) && !std::isfinite(computed)) return false;
-  return ulp_error(computed, exact) <= bound_ulps;
-}
+bool within_bound(T computed, const Exact<T>& exact, double bound_ulps);
 
 // The ULP of the exact value x = hi (for T): 2^(max(e, emin) - p + 1).
 template <typename T> double ulp_of(double x);
+double ulp_of(double x, const FloatFormat& f);  // the same in any format
+
+// ulp_error and within_bound in ULPs of a reduced format (values carried as floats).
+double ulp_error(float computed, const Exact<float>& exact, const FloatFormat& f);
+bool within_bound(float computed, const Exact<float>& exact, double bound_ulps, const FloatFormat& f);
 
 // Whether the precision of the last oracle call on this thread had to be raised past the first
 // try (for statistics) and how many Ziv iterations it took.
