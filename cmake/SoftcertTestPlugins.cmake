@@ -1,6 +1,6 @@
 # softcert_add_test_plugins(KIND <kind> DIR <output dir> NAMES <name>...): one MODULE library
 # per name, softcert_<kind>_<name> built from <name>.cc into <dir>/lib<kind>-<name>.so, as a
-# third party would ship a plugin: only lib/include/softcert/abi.h, IEEE arithmetic as written
+# third party would ship a plugin: only the ABI's headers in lib/include/softcert, IEEE arithmetic as written
 # (-fno-fast-math -ffp-contract=off), self-contained (--no-undefined) and exporting only the
 # softcert_* symbols (exports.map next to the sources). The broken and the hostile plugins use it.
 function(softcert_add_test_plugins)

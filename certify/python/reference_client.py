@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The reference softcert-exec/1 client: every function of DESIGN.md §2 in f32 and f64, in pure
+"""The reference softcert-exec/1 client: every function of DESIGN.md §2 in f32 and f64 (softmax and
+log_softmax in f16 and bf16 too), in pure
 Python (standard library only), with DESIGN.md §2's special values (strict profile).
 
     softcert certify --exec "python3 certify/python/reference_client.py" --battery standard
@@ -204,4 +205,8 @@ KERNELS = {
 }
 
 if __name__ == "__main__":
-    softcert_exec.serve("python-reference", {(f, t): k for f, k in KERNELS.items() for t in ("f32", "f64")})
+    kernels = {(f, t): k for f, k in KERNELS.items() for t in ("f32", "f64")}
+    # The ABI has softmax and log_softmax in binary16 and bfloat16 too: computed in double,
+    # rounded once to the format by softcert_exec.
+    kernels.update({(f, t): KERNELS[f] for f in ("softmax", "log_softmax") for t in ("f16", "bf16")})
+    softcert_exec.serve("python-reference", kernels)

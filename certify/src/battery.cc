@@ -75,17 +75,27 @@ void tutorial_checks(const Implementation& impl, std::vector<Check>& out) {
   }
 }
 
+// `reduced`: the f16/bf16 kernels of that format instead of T's (T = float carries the values).
 template <typename T>
 Check agreement_check(const Implementation& impl, Function f, properties::Regime regime,
-                      const BatteryOptions& options) {
-  Check c{std::string(function_name(f)), std::string(dtype_name<T>()),
+                      const BatteryOptions& options, const FloatFormat* reduced = nullptr) {
+  Check c{std::string(function_name(f)), std::string(reduced ? reduced->name : dtype_name<T>()),
           "oracle_agreement/" + std::string(properties::regime_name(regime))};
   std::vector<properties::Case<T>> cases;
   const std::size_t count = cases_in(regime, options.cases);
   // Disjoint, deterministic seeds per (function, regime, case).
   const std::uint64_t base = options.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(f) * 1000003u +
                              static_cast<std::uint64_t>(regime) * 7919u;
-  for (std::size_t i = 0; i < count; ++i) cases.push_back(properties::make_case<T>(f, regime, base + i * 0x100000001b3ull));
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t seed = base + i * 0x100000001b3ull;
+    if constexpr (sizeof(T) == sizeof(float)) {
+      if (reduced) {
+        cases.push_back(properties::make_reduced_case(f, regime, seed, *reduced));
+        continue;
+      }
+    }
+    cases.push_back(properties::make_case<T>(f, regime, seed));
+  }
   properties::Agreement a;
   try {
     a = properties::measure<T>(impl, cases, properties::bound_model_for(impl.name));
@@ -135,10 +145,13 @@ Check property_check(const Implementation& impl, const properties::Property<T>& 
 
 // A `*.special_values` property on every fixed special row (properties::special_inputs) as well:
 // random draws alone meet a NaN or an infinity too rarely for a smoke run.
+// `reduced`: the f16/bf16 kernels, on the special rows brought into that format (finite values
+// clamped to its largest magnitude, then rounded).
 template <typename T>
-Check special_value_check(const Implementation& impl, const properties::Property<T>& p, const BatteryOptions& options) {
+Check special_value_check(const Implementation& impl, const properties::Property<T>& p, const BatteryOptions& options,
+                          const FloatFormat* reduced = nullptr) {
   const std::string& name = p.info.name;
-  Check c{name.substr(0, name.find('.')), std::string(dtype_name<T>()), "special_values/fixed_rows"};
+  Check c{name.substr(0, name.find('.')), std::string(reduced ? reduced->name : dtype_name<T>()), "special_values/fixed_rows"};
   const auto profile = options.profile == "strict" ? properties::Profile::strict : properties::Profile::compatible;
   // Every row runs; the reason names each kind of row that failed (the certificate's flags
   // NaN-propagating and +inf limit read it).
@@ -150,7 +163,14 @@ Check special_value_check(const Implementation& impl, const properties::Property
   };
   std::size_t passed = 0;
   std::vector<std::string> failing;
-  for (const properties::Input<T>& in : properties::special_inputs<T>()) {
+  for (properties::Input<T> in : properties::special_inputs<T>()) {
+    if (reduced) {
+      in.reduced = reduced;
+      for (T& v : in.z) {
+        if (std::isfinite(v)) v = std::copysign(std::min<T>(std::fabs(v), static_cast<T>(reduced->max())), v);
+        v = round_to(v, *reduced);
+      }
+    }
     ++c.cases;
     const properties::Verdict v = p.check(impl, in, profile);
     if (v.failed()) {
@@ -172,17 +192,21 @@ Check special_value_check(const Implementation& impl, const properties::Property
 
 // What softmax does at the two places DESIGN.md §2 lets an implementation choose or where
 // libraries differ: a row of only -inf (all NaN, all zero or uniform, named in the report) and a
-// probability in the subnormal range (kept, or flushed to zero: a failure).
+// probability in the subnormal range (kept, or flushed to zero: reported, DESIGN.md §2).
+// `reduced`: the f16/bf16 kernel of that format (T = float carries its values).
 template <typename T>
-void behaviour_checks(const Implementation& impl, std::vector<Check>& out) {
-  const auto softmax = impl.kernels<T>().softmax;
-  if (softmax == nullptr) return;
-  const std::string dtype(dtype_name<T>());
+void behaviour_checks(const Implementation& impl, std::vector<Check>& out, const FloatFormat* reduced = nullptr) {
+  properties::Case<T> probe;
+  probe.function = Function::softmax;
+  probe.reduced = reduced;
+  if (!properties::provides(impl, probe)) return;
+  const FloatFormat& format = probe.format();
+  const std::string dtype(format.name);
   constexpr T inf = std::numeric_limits<T>::infinity();
   auto call = [&](const std::vector<T>& x, std::vector<T>& y, Check& c) {
-    y.assign(x.size(), T(0));
+    probe.x = x;
     try {
-      if (softmax(x.data(), y.data(), 1, x.size()) == SOFTCERT_OK) return true;
+      if (properties::run(impl, probe, y) == SOFTCERT_OK) return true;
       c.status = "declined", c.reason = "the call declined";
     } catch (const properties::KernelMisbehaved& e) {
       c.status = "fail", c.reason = std::string("the kernel ") + e.what();
@@ -196,7 +220,7 @@ void behaviour_checks(const Implementation& impl, std::vector<Check>& out) {
     if (call({-inf, -inf, -inf}, y, c)) {
       const bool nan = std::all_of(y.begin(), y.end(), [](T v) { return std::isnan(v); });
       const bool zero = std::all_of(y.begin(), y.end(), [](T v) { return v == 0; });
-      const bool uniform = std::all_of(y.begin(), y.end(), [](T v) { return std::fabs(v - T(1) / 3) <= std::numeric_limits<T>::epsilon(); });
+      const bool uniform = properties::uniform(y, format);
       c.status = nan || zero || uniform ? "pass" : "fail";
       c.reason = nan ? "all NaN" : zero ? "all zero" : uniform ? "uniform 1/n" : "neither all NaN, all zero nor uniform (DESIGN.md §2)";
       if (c.status == "fail") c.counterexample = "softmax of [-inf, -inf, -inf] = " + properties::hex_floats<T>(y);
@@ -206,11 +230,16 @@ void behaviour_checks(const Implementation& impl, std::vector<Check>& out) {
   {
     Check c{"softmax", dtype, "behaviour/subnormal_results"};
     c.cases = 1;
-    const T low = sizeof(T) == 4 ? T(-100) : T(-740);  // exp(low)/(1 + exp(low)) is subnormal
+    // exp(low)/(1 + exp(low)) is subnormal in the format (and not below half its smallest one).
+    const T low = format.digits == 53 ? T(-740) : format.digits == 24 ? T(-100) : format.digits == 11 ? T(-12) : T(-90);
     if (call({0, low}, y, c)) {
-      c.status = y[1] > 0 ? "pass" : "fail";
-      c.reason = y[1] > 0 ? "keeps subnormal results" : "flushes subnormal results to zero";
-      if (c.status == "fail") c.counterexample = fmt::format("softmax of [0, {:a}] = {}", low, properties::hex_floats<T>(y));
+      // DESIGN.md §2: flushing is reported (the certificate's flag), not failed; anything but
+      // the subnormal or zero is an error.
+      const bool kept = y[1] > 0 && y[1] < format.min_normal();
+      c.status = kept || y[1] == 0 ? "pass" : "fail";
+      c.reason = kept ? "keeps subnormal results" : y[1] == 0 ? "flushes subnormal results to zero"
+                                                              : "neither the subnormal result nor zero";
+      if (!kept) c.counterexample = fmt::format("softmax of [0, {:a}] = {}", low, properties::hex_floats<T>(y));
     }
     out.push_back(std::move(c));
   }
@@ -222,8 +251,12 @@ struct Task {
   properties::Regime regime;
   std::size_t property = kNoProperty;  // an index into catalogue<T>() instead of a regime check
   bool fixed_rows = false;             // the property on special_inputs() instead of a search
+  const FloatFormat* reduced = nullptr;  // the f16/bf16 kernels of this format (f64 false)
   static constexpr std::size_t kNoProperty = ~std::size_t(0);
 };
+
+// The functions the ABI has in reduced precision.
+constexpr Function kReducedFunctions[] = {Function::softmax, Function::log_softmax};
 
 }  // namespace
 
@@ -244,6 +277,32 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
       }
       for (properties::Regime r : properties::kAllRegimes) {
         if (properties::applicable(f, r) && cases_in(r, options.cases) > 0) tasks.push_back({f64, f, r});
+      }
+    }
+  }
+  // f16/bf16: oracle agreement in every regime and the special-value rows of softmax and
+  // log_softmax (the catalogue's other properties are about functions the ABI has only in
+  // f32/f64).
+  for (const FloatFormat* format : kReducedFormats) {
+    if (!wanted(options.dtypes, format->name)) continue;
+    for (Function f : kReducedFunctions) {
+      if (!wanted(options.functions, function_name(f))) continue;
+      properties::Case<float> probe;
+      probe.function = f;
+      probe.reduced = format;
+      if (!properties::provides(impl, probe)) {
+        report.checks.push_back({std::string(function_name(f)), std::string(format->name), "exported", "skipped",
+                                 "not provided by this implementation"});
+        continue;
+      }
+      for (properties::Regime r : properties::kAllRegimes) {
+        if (cases_in(r, options.cases) > 0) tasks.push_back({false, f, r, Task::kNoProperty, false, format});
+      }
+      const auto& catalogue = properties::catalogue<float>();
+      for (std::size_t i = 0; i < catalogue.size(); ++i) {
+        if (catalogue[i].info.name == std::string(function_name(f)) + ".special_values") {
+          tasks.push_back({false, f, properties::Regime::small, i, true, format});
+        }
       }
     }
   }
@@ -278,6 +337,14 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
     tasks = std::move(mine);
     if (options.shard != 1) report.checks.clear();
   }
+  for (const FloatFormat* format : kReducedFormats) {
+    if (!wanted(options.dtypes, format->name) || options.shard != 1) continue;
+    std::vector<Check> behaviour;
+    behaviour_checks<float>(impl, behaviour, format);
+    for (Check& c : behaviour) {
+      if (wanted(options.functions, c.function) && wanted(options.checks, c.check)) report.checks.push_back(std::move(c));
+    }
+  }
   for (bool f64 : {false, true}) {
     if (!wanted(options.dtypes, f64 ? "f64" : "f32") || options.shard != 1) continue;
     std::vector<Check> golden;
@@ -304,13 +371,13 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
       const Task& t = tasks[i];
       if (t.fixed_rows) {
         results[i] = t.f64 ? special_value_check<double>(impl, properties::catalogue<double>()[t.property], options)
-                           : special_value_check<float>(impl, properties::catalogue<float>()[t.property], options);
+                           : special_value_check<float>(impl, properties::catalogue<float>()[t.property], options, t.reduced);
       } else if (t.property != Task::kNoProperty) {
         results[i] = t.f64 ? property_check<double>(impl, properties::catalogue<double>()[t.property], options)
                            : property_check<float>(impl, properties::catalogue<float>()[t.property], options);
       } else {
         results[i] = t.f64 ? agreement_check<double>(impl, t.function, t.regime, options)
-                           : agreement_check<float>(impl, t.function, t.regime, options);
+                           : agreement_check<float>(impl, t.function, t.regime, options, t.reduced);
       }
       const std::size_t finished = ++done;
       if (progress) {

@@ -44,7 +44,7 @@ struct BatteryOptions {
   std::size_t cases = 0;              // cases per function, type and regime (0: the battery's)
   std::uint64_t seed = 1;
   std::vector<std::string> functions;  // empty: all
-  std::vector<std::string> dtypes;     // empty: f32 and f64
+  std::vector<std::string> dtypes;     // empty: all (f32, f64, f16, bf16)
   std::vector<std::string> checks;     // empty: all; else check names ("property/softmax.sum_to_one")
   std::string profile = "compatible";  // compatible | strict (DESIGN.md §2)
   unsigned jobs = 1;

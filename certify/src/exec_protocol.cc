@@ -14,10 +14,30 @@ std::optional<std::uint64_t> product(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
-std::size_t width_of(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
+std::size_t width_of(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 4;
+    case DType::f64: return 8;
+    case DType::f16:
+    case DType::bf16: return 2;
+  }
+  return 0;
+}
+
+std::string_view dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "f32";
+    case DType::f64: return "f64";
+    case DType::f16: return "f16";
+    case DType::bf16: return "bf16";
+  }
+  return "?";
+}
 
 std::optional<Shape> shape_of(const Call& call) {
   const std::size_t w = width_of(call.dtype);
+  const bool reduced = call.dtype == DType::f16 || call.dtype == DType::bf16;
+  if (reduced && call.function != Function::softmax && call.function != Function::log_softmax) return std::nullopt;
   const auto [a, b, c, d] = call.size;
   Shape s;
   auto rows_n = product(a, b);
@@ -78,7 +98,7 @@ void write_call_header(Writer& w, const Call& call) {
 std::optional<Call> parse_call_header(std::span<const std::uint8_t> h) {
   if (h.size() != kCallHeaderBytes) return std::nullopt;
   Call call;
-  if (h[0] >= std::size(kAllFunctions) || h[1] > 1 || h[2] > 1) return std::nullopt;
+  if (h[0] >= std::size(kAllFunctions) || h[1] >= kDTypes || h[2] > 1) return std::nullopt;
   call.function = static_cast<Function>(h[0]);
   call.dtype = static_cast<DType>(h[1]);
   call.causal = h[2] != 0;

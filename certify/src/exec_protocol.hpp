@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "softcert/implementation.hpp"
@@ -22,7 +23,10 @@ inline constexpr char kDone[4] = {'D', 'O', 'N', 'E'};
 // The largest call either side accepts (elements of one array): bigger is SOFTCERT_ERR_SIZE.
 inline constexpr std::uint64_t kMaxElements = std::uint64_t(1) << 28;
 
-enum class DType : std::uint8_t { f32 = 0, f64 = 1 };
+// f16 and bf16 are IEEE binary16 / bfloat16 bit patterns (u16), for softmax and log_softmax only.
+enum class DType : std::uint8_t { f32 = 0, f64 = 1, f16 = 2, bf16 = 3 };
+inline constexpr std::size_t kDTypes = 4;
+std::string_view dtype_name(DType dtype);  // "f32", "f64", "f16", "bf16" 
 
 template <typename T>
 constexpr DType dtype_of() {

@@ -131,7 +131,7 @@ int certify(const Target& target, softcert::certify::BatteryOptions options, con
   // Out of process, the floating-point environment each kernel leaves is watched: a check of
   // its own per type that ran any kernel.
   if (target.builtin.empty()) {
-    for (const char* dtype : {"f32", "f64"}) {
+    for (const char* dtype : {"f32", "f64", "f16", "bf16"}) {
       const bool ran = std::any_of(report.checks.begin(), report.checks.end(), [&](const softcert::certify::Check& c) {
         return c.dtype == dtype && (c.status == "pass" || c.status == "fail");
       });
@@ -235,9 +235,9 @@ int main(int argc, char** argv) {
   cert->add_option("--functions", options.functions, "Only these functions (comma-separated)")
       ->delimiter(',')
       ->check(CLI::IsMember(known_functions()));
-  cert->add_option("--dtypes", options.dtypes, "Only these types: f32, f64 (comma-separated)")
+  cert->add_option("--dtypes", options.dtypes, "Only these types: f32, f64, f16, bf16 (comma-separated)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"f32", "f64"}));
+      ->check(CLI::IsMember({"f32", "f64", "f16", "bf16"}));
   cert->add_option("--profile", options.profile,
                    "compatible: fail only what no convention allows; strict: demand the mathematical limits")
       ->check(CLI::IsMember({"compatible", "strict"}));

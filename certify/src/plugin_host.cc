@@ -26,6 +26,7 @@
 #endif
 
 #include "exec_protocol.hpp"
+#include "softcert/properties/agreement.hpp"
 #include "softcert/properties/plugin.hpp"
 
 namespace {
@@ -103,20 +104,28 @@ int invoke(const TypedKernels<T>& k, const exec::Call& c, const std::vector<std:
   return SOFTCERT_ERR_UNSUPPORTED;
 }
 
-// Runs one call with guard zones, poison, an input copy and the FP state around it; appends
-// what went wrong to `note`.
-template <typename T>
-int guarded_call(const TypedKernels<T>& k, const exec::Call& c, std::vector<std::vector<std::uint8_t>>& in,
+// An f16/bf16 kernel (softmax or log_softmax; exec::shape_of admits no other).
+int invoke_reduced(const ReducedKernels& k, const exec::Call& c, const std::vector<std::vector<std::uint8_t>>& in,
+                   std::uint16_t* y) {
+  const auto* x = reinterpret_cast<const std::uint16_t*>(in[0].data());
+  const auto kernel = c.function == Function::softmax ? k.softmax : k.log_softmax;
+  return kernel(x, y, c.size[0], c.size[1]);
+}
+
+// Runs one call, with outputs of E (float, double, or uint16_t bit patterns), with guard zones,
+// poison, an input copy and the FP state around it; appends what went wrong to `note`.
+template <typename E, typename Invoke>
+int guarded_call(Invoke&& invoke, std::vector<std::vector<std::uint8_t>>& in,
                  std::uint64_t outputs, std::vector<std::uint8_t>& result, std::string& note) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  const Bits poison = sizeof(T) == 4 ? Bits(0x7fc5a5a5u) : Bits(0x7ff8a5a5a5a5a5a5ull);
+  using Bits = properties::PoisonBits<sizeof(E)>;
+  const Bits poison = properties::kPoison<sizeof(E)>;
   constexpr std::size_t kGuard = 64;
   std::vector<Bits> buffer(kGuard + outputs + kGuard, poison);
   const std::vector<std::vector<std::uint8_t>> before = in;
   const FpState fp_before;
   int status = SOFTCERT_ERR_UNSUPPORTED;
   try {
-    status = invoke<T>(k, c, in, reinterpret_cast<T*>(buffer.data() + kGuard));
+    status = invoke(reinterpret_cast<E*>(buffer.data() + kGuard));
   } catch (const std::exception& e) {
     note += std::string("threw a C++ exception across the C ABI (") + e.what() + "); ";
   } catch (...) {
@@ -149,7 +158,7 @@ int guarded_call(const TypedKernels<T>& k, const exec::Call& c, std::vector<std:
     }
   }
   if (!note.empty()) note.resize(note.size() - 2);
-  result.resize(outputs * sizeof(T));
+  result.resize(outputs * sizeof(E));
   std::memcpy(result.data(), buffer.data() + kGuard, result.size());
   return status;
 }
@@ -200,9 +209,18 @@ int main(int argc, char** argv) {
     w.u32(static_cast<std::uint32_t>(name.size()));
     w.bytes(name.data(), name.size());
     std::vector<std::uint8_t> offered;
+    auto offer = [&](Function f, exec::DType d) {
+      offered.push_back(static_cast<std::uint8_t>(f));
+      offered.push_back(static_cast<std::uint8_t>(d));
+    };
     for (Function f : kAllFunctions) {
-      if (provides<float>(impl, f)) offered.push_back(static_cast<std::uint8_t>(f)), offered.push_back(0);
-      if (provides<double>(impl, f)) offered.push_back(static_cast<std::uint8_t>(f)), offered.push_back(1);
+      if (provides<float>(impl, f)) offer(f, exec::DType::f32);
+      if (provides<double>(impl, f)) offer(f, exec::DType::f64);
+    }
+    for (exec::DType d : {exec::DType::f16, exec::DType::bf16}) {
+      const ReducedKernels& k = d == exec::DType::f16 ? impl.f16 : impl.bf16;
+      if (k.softmax) offer(Function::softmax, d);
+      if (k.log_softmax) offer(Function::log_softmax, d);
     }
     w.u32(static_cast<std::uint32_t>(offered.size() / 2));
     w.bytes(offered.data(), offered.size());
@@ -224,10 +242,28 @@ int main(int argc, char** argv) {
     std::string note;
     std::vector<std::uint8_t> result;
     int status = SOFTCERT_ERR_UNSUPPORTED;
-    const bool f64 = call->dtype == exec::DType::f64;
-    if (f64 ? provides<double>(impl, call->function) : provides<float>(impl, call->function)) {
-      status = f64 ? guarded_call<double>(impl.f64, *call, inputs, shape->outputs, result, note)
-                   : guarded_call<float>(impl.f32, *call, inputs, shape->outputs, result, note);
+    switch (call->dtype) {
+      case exec::DType::f32:
+        if (provides<float>(impl, call->function)) {
+          status = guarded_call<float>([&](float* y) { return invoke<float>(impl.f32, *call, inputs, y); },
+                                       inputs, shape->outputs, result, note);
+        }
+        break;
+      case exec::DType::f64:
+        if (provides<double>(impl, call->function)) {
+          status = guarded_call<double>([&](double* y) { return invoke<double>(impl.f64, *call, inputs, y); },
+                                        inputs, shape->outputs, result, note);
+        }
+        break;
+      case exec::DType::f16:
+      case exec::DType::bf16: {
+        const ReducedKernels& k = call->dtype == exec::DType::f16 ? impl.f16 : impl.bf16;
+        if ((call->function == Function::softmax ? k.softmax : k.log_softmax) != nullptr) {
+          status = guarded_call<std::uint16_t>([&](std::uint16_t* y) { return invoke_reduced(k, *call, inputs, y); },
+                                               inputs, shape->outputs, result, note);
+        }
+        break;
+      }
     }
     exec::Writer w;
     w.bytes(exec::kDone, 4);

@@ -202,7 +202,11 @@ Offer handshake(Child& child) {
   for (std::uint32_t i = 0; i < count; ++i) {
     std::uint8_t fd[2];
     child.read_exact(fd, 2);
-    if (fd[0] >= std::size(kAllFunctions) || fd[1] > 1) child.protocol_violation("an unknown kernel offered");
+    if (fd[0] >= std::size(kAllFunctions) || fd[1] >= exec::kDTypes) child.protocol_violation("an unknown kernel offered");
+    if (fd[1] >= 2 && fd[0] != static_cast<std::uint8_t>(Function::softmax) &&
+        fd[0] != static_cast<std::uint8_t>(Function::log_softmax)) {
+      child.protocol_violation("an f16/bf16 kernel offered that the ABI does not have");
+    }
     offer.kernels.emplace_back(static_cast<Function>(fd[0]), static_cast<exec::DType>(fd[1]));
   }
   return offer;
@@ -218,7 +222,7 @@ std::mutex g_mutex;
 std::unique_ptr<Target> g_target;
 std::atomic<std::uint64_t> g_generation{0};
 std::atomic<std::size_t> g_children{0};
-std::string g_fp_changes[2];  // per dtype, under g_mutex
+std::string g_fp_changes[exec::kDTypes];  // per dtype, under g_mutex
 thread_local std::unique_ptr<Child> t_child;
 thread_local std::uint64_t t_generation = 0;
 
@@ -246,7 +250,7 @@ Child& thread_child() {
 // Timeouts in a row per kernel (function × dtype): after kMaxTimeouts a kernel is no longer
 // called, so that a plugin that hangs costs minutes, not a timeout per call of the battery.
 constexpr int kMaxTimeouts = 3;
-std::atomic<int> g_timeouts[std::size(kAllFunctions)][2];
+std::atomic<int> g_timeouts[std::size(kAllFunctions)][exec::kDTypes];
 
 // One kernel call through the thread's child: the ABI status, `out` filled when it is OK.
 // Throws KernelMisbehaved when the child failed (and drops it) or reported a misbehaving kernel.
@@ -259,7 +263,7 @@ int forward(const exec::Call& call, std::initializer_list<const void*> inputs, v
     ++k;
   }
   if (out == nullptr && shape->outputs > 0) return SOFTCERT_ERR_NULL;
-  const std::string what = fmt::format("{} {}", function_name(call.function), call.dtype == exec::DType::f32 ? "f32" : "f64");
+  const std::string what = fmt::format("{} {}", function_name(call.function), exec::dtype_name(call.dtype));
   std::atomic<int>& timeouts = g_timeouts[static_cast<int>(call.function)][static_cast<int>(call.dtype)];
   if (timeouts.load() >= kMaxTimeouts) {
     throw KernelMisbehaved(fmt::format("not called: it timed out {} times in a row ({})", kMaxTimeouts, what));
@@ -287,7 +291,7 @@ int forward(const exec::Call& call, std::initializer_list<const void*> inputs, v
     timeouts = 0;
     if (note.find("floating-point environment") != std::string::npos) {
       std::lock_guard lock(g_mutex);
-      std::string& first = g_fp_changes[call.dtype == exec::DType::f32 ? 0 : 1];
+      std::string& first = g_fp_changes[static_cast<std::size_t>(call.dtype)];
       if (first.empty()) first = note + " (" + what + ")";
     }
     if (!note.empty()) throw KernelMisbehaved(note + " (" + what + ")");
@@ -345,6 +349,28 @@ struct Forwarding {
   }
 };
 
+// The f16/bf16 kernels (bit patterns), forwarded the same way.
+template <exec::DType D>
+struct ReducedForwarding {
+  static int softmax(const uint16_t* x, uint16_t* y, size_t rows, size_t n) { return call(Function::softmax, x, y, rows, n); }
+  static int log_softmax(const uint16_t* x, uint16_t* y, size_t rows, size_t n) {
+    return call(Function::log_softmax, x, y, rows, n);
+  }
+  static int call(Function f, const uint16_t* x, uint16_t* y, size_t rows, size_t n) {
+    exec::Call c;
+    c.function = f;
+    c.dtype = D;
+    c.size[0] = rows, c.size[1] = n;
+    return forward(c, {x}, y);
+  }
+};
+
+template <exec::DType D>
+void offer_reduced_kernel(ReducedKernels& k, Function f) {
+  if (f == Function::softmax) k.softmax = &ReducedForwarding<D>::softmax;
+  if (f == Function::log_softmax) k.log_softmax = &ReducedForwarding<D>::log_softmax;
+}
+
 template <typename T>
 void offer_kernel(TypedKernels<T>& k, Function f) {
   using F = Forwarding<T>;
@@ -380,8 +406,13 @@ const Implementation& connect_remote(const RemoteOptions& options) {
   target->options = options;
   target->implementation.name = offer.name;
   for (const auto& [f, dtype] : offer.kernels) {
-    if (dtype == exec::DType::f32) offer_kernel(target->implementation.f32, f);
-    else offer_kernel(target->implementation.f64, f);
+    Implementation& impl = target->implementation;
+    switch (dtype) {
+      case exec::DType::f32: offer_kernel(impl.f32, f); break;
+      case exec::DType::f64: offer_kernel(impl.f64, f); break;
+      case exec::DType::f16: offer_reduced_kernel<exec::DType::f16>(impl.f16, f); break;
+      case exec::DType::bf16: offer_reduced_kernel<exec::DType::bf16>(impl.bf16, f); break;
+    }
   }
   for (auto& per_function : g_timeouts) for (auto& t : per_function) t = 0;
   std::lock_guard lock(g_mutex);
@@ -401,7 +432,10 @@ std::size_t remote_children_started() { return g_children.load(); }
 
 std::string remote_fp_environment_change(const std::string& dtype) {
   std::lock_guard lock(g_mutex);
-  return g_fp_changes[dtype == "f32" ? 0 : 1];
+  for (std::size_t d = 0; d < exec::kDTypes; ++d) {
+    if (exec::dtype_name(static_cast<exec::DType>(d)) == dtype) return g_fp_changes[d];
+  }
+  return {};
 }
 
 }  // namespace softcert::certify

@@ -39,7 +39,7 @@ std::vector<std::string> plugin_host_command(const std::string& plugin_path);
 // Children started so far by this process (a fresh one after each failed call).
 std::size_t remote_children_started();
 
-// The first report, per dtype ("f32", "f64"), of a kernel that left the floating-point
+// The first report, per dtype ("f32", "f64", "f16", "bf16"), of a kernel that left the floating-point
 // environment changed (rounding mode, FTZ/DAZ); empty when none did. The certifier turns it into
 // a check of its own: such a plugin silently changes every later calculation of its caller.
 std::string remote_fp_environment_change(const std::string& dtype);

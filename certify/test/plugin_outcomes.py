@@ -47,6 +47,8 @@ BROKEN = {
     "padded_store_overflow": ("softmax", "wrote after its output"),
     "online_missing_rescale": ("softmax", None),
     "pad_with_zero": ("softmax", None),
+    "half_no_max_shift": ("softmax", None),
+    "half_log_of_softmax": ("log_softmax", None),
 }
 
 # hostile plugin -> (exit status, where the reason must appear: "check" (a failed check's reason),

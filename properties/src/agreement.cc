@@ -63,6 +63,15 @@ bool applicable(Function function, Regime regime) {
 template <typename T>
 void fill_exact(Case<T>& c) {
   const auto label = static_cast<std::size_t>(c.label);
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (c.reduced) {
+      if (c.function != Function::softmax && c.function != Function::log_softmax) {
+        throw std::invalid_argument("reduced precision: softmax and log_softmax only");
+      }
+      c.exact = c.function == Function::softmax ? oracle::softmax(c.x, *c.reduced) : oracle::log_softmax(c.x, *c.reduced);
+      return;
+    }
+  }
   switch (c.function) {
     case Function::softmax: c.exact = oracle::softmax<T>(c.x); break;
     case Function::log_softmax: c.exact = oracle::log_softmax<T>(c.x); break;
@@ -119,6 +128,18 @@ Case<T> make_case(Function function, Regime regime, std::uint64_t seed) {
   return c;
 }
 
+Case<float> make_reduced_case(Function function, Regime regime, std::uint64_t seed, const FloatFormat& format) {
+  Case<float> c;
+  c.function = function;
+  c.regime = regime;
+  c.seed = seed;
+  c.reduced = &format;
+  std::mt19937_64 rng(seed);
+  c.x = make_reduced_row(regime, rng, format, regime == Regime::simd_tails ? simd_tail_size(seed) : 0);
+  fill_exact(c);
+  return c;
+}
+
 template <typename T>
 std::size_t output_count(const Case<T>& c) {
   switch (c.function) {
@@ -129,8 +150,24 @@ std::size_t output_count(const Case<T>& c) {
   }
 }
 
+// A reduced-format case: the row encoded, the kernel on the bits (guarded), the outputs decoded.
+int run_reduced(const Implementation& impl, const Case<float>& c, std::vector<float>& out) {
+  const ReducedKernels& k = impl.reduced(*c.reduced);
+  const auto kernel = c.function == Function::softmax ? k.softmax : k.log_softmax;
+  const std::size_t n = c.x.size();
+  std::vector<std::uint16_t> x(n), y;
+  for (std::size_t i = 0; i < n; ++i) x[i] = encode(c.x[i], *c.reduced);
+  const int status = call_guarded(y, n, [&](std::uint16_t* p) { return kernel(x.data(), p, 1, n); });
+  out.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = decode(y[i], *c.reduced);
+  return status;
+}
+
 template <typename T>
 int run(const Implementation& impl, const Case<T>& c, std::vector<T>& out) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (c.reduced) return run_reduced(impl, c, out);
+  }
   const TypedKernels<T>& k = impl.kernels<T>();
   const std::size_t n = c.x.size();
   return call_guarded(out, output_count(c), [&](T* y) {
@@ -155,6 +192,12 @@ template <typename T>
 std::vector<double> bounds(const Case<T>& c, oracle::BoundModel model) {
   using namespace oracle;
   const auto label = static_cast<std::size_t>(c.label);
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (c.reduced) {
+      return c.function == Function::softmax ? softmax_bound(c.x, c.exact, *c.reduced, model)
+                                             : log_softmax_bound(c.x, c.exact, *c.reduced, model);
+    }
+  }
   switch (c.function) {
     case Function::softmax: return softmax_bound<T>(c.x, c.exact, model);
     case Function::log_softmax: return log_softmax_bound<T>(c.x, c.exact, model);
@@ -187,7 +230,7 @@ std::string hex_floats(std::span<const T> values, std::size_t max_values) {
 
 template <typename T>
 std::string describe_inputs(const Case<T>& c, std::size_t max_values) {
-  std::string s = fmt::format("{} {} {} seed={} ", function_name(c.function), dtype_name<T>(),
+  std::string s = fmt::format("{} {} {} seed={} ", function_name(c.function), c.dtype(),
                               regime_name(c.regime), c.seed);
   if (c.function == Function::attention) {
     return s + fmt::format("lq={} lk={} d={} dv={} causal={} q={} k={} v={}", c.lq, c.lk, c.d, c.dv,
@@ -248,15 +291,15 @@ Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
       const oracle::Exact<T>& e = c.exact[i];
-      const double err = oracle::ulp_error(out[i], e);
+      const double err = ulp_error(c, i, out[i]);
       ++a.outputs;
       a.max_ulp = std::max(a.max_ulp, err);
       sample.max_ulp = std::max(sample.max_ulp, err);
-      if (std::isfinite(e.value) && (e.value == 0 || std::fabs(e.value) >= std::numeric_limits<T>::min())) {
+      if (std::isfinite(e.value) && (e.value == 0 || std::fabs(e.value) >= c.format().min_normal())) {
         a.max_ulp_normal = std::max(a.max_ulp_normal, err);
       }
       // An output over its bound; a bound of 0 (an exact special value) admits only that value.
-      const bool over = !oracle::within_bound(out[i], e, bound[i]);
+      const bool over = !within_bound(c, i, out[i], bound[i]);
       const double ratio = over && !(err > bound[i]) ? std::numeric_limits<double>::infinity()
                            : bound[i] > 0 ? err / bound[i] : (err > 0 ? std::numeric_limits<double>::infinity() : 0);
       a.over_bound += over;

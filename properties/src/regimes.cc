@@ -131,6 +131,29 @@ T make_temperature(std::mt19937_64& rng) {
   return static_cast<T>(temperatures[uniform_n(rng, 0, std::size(temperatures) - 1)]);
 }
 
+std::vector<float> make_reduced_row(Regime r, std::mt19937_64& rng, const FloatFormat& format, std::size_t n_fixed) {
+  std::vector<float> z;
+  if (r == Regime::huge_offset) {
+    static constexpr double offsets[] = {1e4, -1e4, 3e5, 1e30};
+    double offset = offsets[uniform_n(rng, 0, 3)];
+    offset = std::copysign(std::min(std::fabs(offset), format.max() / 2), offset);
+    const double grid = std::ldexp(1.0, std::ilogb(offset) - format.digits + 1);  // the format's ULP there
+    z = normal_row<float>(rng, uniform_n(rng, 2, 48), 0, 3);
+    for (float& v : z) v = static_cast<float>(offset + std::round(static_cast<double>(v)) * grid);
+  } else {
+    z = make_row<float>(r, rng, n_fixed);
+    if (r == Regime::wide_spread || r == Regime::near_overflow || r == Regime::subnormal_spread) {
+      const double scale = std::log(format.max()) / std::log(static_cast<double>(std::numeric_limits<float>::max()));
+      for (float& v : z) v = static_cast<float>(v * scale);
+    }
+  }
+  for (float& v : z) {
+    if (std::isfinite(v)) v = std::copysign(std::min(std::fabs(v), static_cast<float>(format.max())), v);
+    v = round_to(v, format);
+  }
+  return z;
+}
+
 template std::vector<float> make_row<float>(Regime, std::mt19937_64&, std::size_t);
 template std::vector<double> make_row<double>(Regime, std::mt19937_64&, std::size_t);
 template float make_temperature<float>(std::mt19937_64&);

@@ -28,11 +28,19 @@ struct KernelMisbehaved : std::runtime_error {
 // Calls call(pointer) with `count` outputs surrounded by guard zones of a NaN payload that no
 // arithmetic produces, and with the outputs themselves poisoned with it (so an output never
 // written shows as NaN); `out` receives the outputs. Throws KernelMisbehaved when a guard changed.
+// The poison's bits for elements of `Bytes` bytes: a NaN in f64, f32, and in both f16 and bf16.
+template <std::size_t Bytes>
+using PoisonBits = std::conditional_t<Bytes == 2, std::uint16_t, std::conditional_t<Bytes == 4, std::uint32_t, std::uint64_t>>;
+template <std::size_t Bytes>
+constexpr PoisonBits<Bytes> kPoison = Bytes == 2 ? PoisonBits<Bytes>(0x7fa5u)
+                                      : Bytes == 4 ? PoisonBits<Bytes>(0x7fc5a5a5u)
+                                                   : PoisonBits<Bytes>(0x7ff8a5a5a5a5a5a5ull);
+
+// T is float, double, or uint16_t (f16/bf16 bit patterns).
 template <typename T, typename Call>
 int call_guarded(std::vector<T>& out, std::size_t count, Call&& call) {
   constexpr std::size_t kGuard = 64;
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  const Bits poison_bits = sizeof(T) == 4 ? Bits(0x7fc5a5a5u) : Bits(0x7ff8a5a5a5a5a5a5ull);
+  const PoisonBits<sizeof(T)> poison_bits = kPoison<sizeof(T)>;
   T poison;
   std::memcpy(&poison, &poison_bits, sizeof(T));
   std::vector<T> buffer(kGuard + count + kGuard, poison);
@@ -60,8 +68,55 @@ struct Case {
   T t = 1;                         // softmax_temperature
   std::size_t lq = 0, lk = 0, d = 0, dv = 0;
   bool causal = false;
+  // The format of the kernel's data and of `exact`: T's own (null), or a reduced format whose
+  // values T = float carries (the f16/bf16 kernels; softmax and log_softmax only).
+  const FloatFormat* reduced = nullptr;
   std::vector<oracle::Exact<T>> exact;  // the oracle's outputs
+
+  const FloatFormat& format() const { return reduced ? *reduced : format_of<T>(); }
+  std::string_view dtype() const { return format().name; }
 };
+
+// The case of softmax or log_softmax in `regime` drawn from `seed` for a reduced format: the
+// regime's f32 row, its exp thresholds scaled to the format's range, rounded into the format.
+Case<float> make_reduced_case(Function function, Regime regime, std::uint64_t seed, const FloatFormat& format);
+
+// Whether impl has the kernel the case calls (T's own, or the reduced format's).
+template <typename T>
+bool provides(const Implementation& impl, const Case<T>& c) {
+  if (c.reduced == nullptr) return provides<T>(impl, c.function);
+  const ReducedKernels& k = impl.reduced(*c.reduced);
+  return c.function == Function::softmax ? k.softmax != nullptr
+         : c.function == Function::log_softmax ? k.log_softmax != nullptr : false;
+}
+
+// Whether y is the uniform distribution 1/n, n = y.size(), each entry at most 1.5 ULPs of `f`
+// from 1/n (within one step of its rounding): the "uniform" choice for a row of only -inf.
+template <typename T>
+bool uniform(const std::vector<T>& y, const FloatFormat& f) {
+  const double share = 1.0 / static_cast<double>(y.size());
+  const double ulp = oracle::ulp_of(share, f);
+  for (T v : y) {
+    if (!(std::fabs(static_cast<double>(v) - share) <= 1.5 * ulp)) return false;
+  }
+  return true;
+}
+
+// ULP error and the bound test of output i in the case's format.
+template <typename T>
+double ulp_error(const Case<T>& c, std::size_t i, T computed) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (c.reduced) return oracle::ulp_error(computed, c.exact[i], *c.reduced);
+  }
+  return oracle::ulp_error(computed, c.exact[i]);
+}
+template <typename T>
+bool within_bound(const Case<T>& c, std::size_t i, T computed, double bound_ulps) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (c.reduced) return oracle::within_bound(computed, c.exact[i], bound_ulps, *c.reduced);
+  }
+  return oracle::within_bound(computed, c.exact[i], bound_ulps);
+}
 
 // The case of `function` in `regime` drawn from `seed`, with its exact outputs.
 template <typename T>

@@ -51,6 +51,9 @@ struct Input {
   std::vector<T> q, k, v;          // attention
   std::size_t lq = 0, lk = 0, d = 0, dv = 0;
   bool causal = false;
+  // The f16/bf16 kernels' format when the row is of a reduced format (T = float carries it):
+  // the special-value properties check those kernels too.
+  const FloatFormat* reduced = nullptr;
 
   std::size_t n() const { return rows ? z.size() / rows : 0; }
 };

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "softcert/float_format.hpp"
+
 namespace softcert::properties {
 
 enum class Regime {
@@ -33,6 +35,12 @@ std::string_view regime_name(Regime r);
 // One row of logits in regime r; `n` (simd_tails only, 0: drawn) fixes its length.
 template <typename T>
 std::vector<T> make_row(Regime r, std::mt19937_64& rng, std::size_t n = 0);
+
+// A row of `format` (a reduced format; values carried as floats) in regime r: the f32 row with the
+// regimes defined by exp's thresholds (wide spreads, near overflow, subnormal results) scaled to
+// the format's range, huge offsets with noise on the format's own grid, every value clamped to the
+// format's largest finite magnitude and rounded into the format.
+std::vector<float> make_reduced_row(Regime r, std::mt19937_64& rng, const FloatFormat& format, std::size_t n = 0);
 
 // The row length of the simd_tails case drawn from `seed`: 1 + seed mod 67, so that 67 cases
 // whose seeds step by a number prime to 67 (the certifier's do) cover every n from 1 to 67,
