@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -36,17 +38,59 @@ std::vector<std::string> known_functions() {
   return names;
 }
 
+// "softmax, log_softmax, ..." for what impl provides in any type.
+std::string provided_functions(const softcert::Implementation& impl) {
+  std::string provided;
+  for (softcert::Function f : softcert::kAllFunctions) {
+    const bool reduced = (f == softcert::Function::softmax && (impl.f16.softmax || impl.bf16.softmax)) ||
+                         (f == softcert::Function::log_softmax && (impl.f16.log_softmax || impl.bf16.log_softmax));
+    if (softcert::provides<float>(impl, f) || softcert::provides<double>(impl, f) || reduced) {
+      provided += (provided.empty() ? "" : ", ") + std::string(softcert::function_name(f));
+    }
+  }
+  return provided.empty() ? "(no kernels)" : provided;
+}
+
+// The adapters (adapters/): C++ plugins built next to this binary (<build>/adapters/*.so), each
+// asked for its name and kernels through the isolated plugin host, and the Python adapters of
+// the source tree (not started: their frameworks may be missing or slow to import).
+void list_adapters() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> plugins;
+  if (!ec) {
+    for (const auto& entry : fs::directory_iterator(self.parent_path().parent_path() / "adapters", ec)) {
+      if (entry.path().extension() == ".so") plugins.push_back(entry.path());
+    }
+  }
+  std::sort(plugins.begin(), plugins.end());
+  fmt::print("\nadapter plugins (softcert certify --plugin PATH):\n");
+  if (plugins.empty()) fmt::print("  none built (adapters/README.md: each is built when CMake finds its library)\n");
+  for (const fs::path& p : plugins) {
+    try {
+      const softcert::Implementation& impl =
+          softcert::certify::connect_remote({softcert::certify::plugin_host_command(p.string()), std::chrono::seconds(30)});
+      fmt::print("  {}\n    {}: {}\n", p.string(), impl.name, provided_functions(impl));
+    } catch (const softcert::certify::RemoteError& e) {
+      fmt::print("  {}\n    cannot be loaded: {}\n", p.string(), e.what());
+    }
+  }
+  std::vector<fs::path> scripts;
+  for (const auto& entry : fs::directory_iterator(fs::path(SOFTCERT_SOURCE_DIR) / "adapters" / "python", ec)) {
+    if (entry.path().filename().string().ends_with("_adapter.py")) scripts.push_back(entry.path());
+  }
+  std::sort(scripts.begin(), scripts.end());
+  if (!scripts.empty()) fmt::print("\nPython adapters (softcert certify --exec \"python3 PATH\"):\n");
+  for (const fs::path& p : scripts) fmt::print("  {}\n", p.string());
+}
+
 int list_implementations() {
   fmt::print("builtin implementations (softcert certify --builtin NAME):\n");
   for (const softcert::Implementation& impl : softcert::builtin_implementations()) {
-    std::string provided;
-    for (softcert::Function f : softcert::kAllFunctions) {
-      if (softcert::provides<float>(impl, f) || softcert::provides<double>(impl, f)) {
-        provided += (provided.empty() ? "" : ", ") + std::string(softcert::function_name(f));
-      }
-    }
-    fmt::print("  {:<10} {}\n", impl.name, provided);
+    fmt::print("  {:<10} {}\n", impl.name, provided_functions(impl));
   }
+  list_adapters();
   return kExitPass;
 }
 
