@@ -13,7 +13,7 @@ packages=(
   chromium  # renders the HTML certificate in a test (headless)
   libhwy-dev  # Highway: lib's SIMD kernels and the f16/bf16 conversions
   # adapters/: the third-party implementations softcert certifies (Debian's builds)
-  libdnnl-dev libxnnpack-dev libopencv-dev libtorch-dev
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev libopencv-dev libtorch-dev
   python3-numpy python3-scipy python3-venv python3-pip
 )
 

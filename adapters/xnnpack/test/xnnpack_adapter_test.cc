@@ -1,0 +1,140 @@
+// The XNNPACK plugin, loaded as the certifier loads it: it speaks ABI 1, names XNNPACK, exports
+// what this XNNPACK has, rejects bad input without writing, and really calls XNNPACK: it shows
+// behaviours of XNNPACK's own kernels that the exact value (and softcert's lib) do not have.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "softcert/abi.h"
+#include "softcert/oracle.hpp"
+
+namespace {
+
+struct Library {
+  void* handle;
+  Library() : handle(dlopen(SOFTCERT_XNNPACK_PLUGIN, RTLD_NOW | RTLD_LOCAL)) {}
+  ~Library() { if (handle) dlclose(handle); }
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
+};
+
+using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using Elementwise32 = int (*)(const float*, float*, size_t);
+
+TEST(XnnpackAdapter, LoadsNamesXnnpackAndExportsWhatItHas) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  auto version = lib.symbol<int (*)()>("softcert_abi_version");
+  ASSERT_NE(version, nullptr);
+  EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
+  auto name = lib.symbol<const char* (*)()>("softcert_name");
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(std::string(name()).rfind("XNNPACK ", 0), 0u) << name();
+  EXPECT_NE(lib.symbol<void*>("softcert_softmax_f32"), nullptr);
+  EXPECT_NE(lib.symbol<void*>("softcert_sigmoid_f32"), nullptr);
+  // This XNNPACK has no f16 softmax or sigmoid operator, no f64, no log_softmax.
+  for (const char* s : {"softcert_softmax_f16", "softcert_softmax_f64", "softcert_log_softmax_f32",
+                        "softcert_sigmoid_f64", "softcert_logsumexp_f32", "softcert_softmax_backward_f32"}) {
+    EXPECT_EQ(lib.symbol<void*>(s), nullptr) << s;
+  }
+}
+
+TEST(XnnpackAdapter, RejectsBadInputWithoutWriting) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  auto softmax = lib.symbol<Rows32>("softcert_softmax_f32");
+  auto sigmoid = lib.symbol<Elementwise32>("softcert_sigmoid_f32");
+  const float x[2] = {1, 2};
+  float y[2] = {7, 7};
+  EXPECT_EQ(softmax(nullptr, y, 1, 2), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(softmax(x, nullptr, 1, 2), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(softmax(x, y, 0, 2), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(softmax(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(softmax(x, y, std::numeric_limits<size_t>::max() / 2, 4), SOFTCERT_ERR_SIZE);
+  EXPECT_EQ(sigmoid(nullptr, y, 2), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(y[0], 7.f);
+  EXPECT_EQ(y[1], 7.f);
+}
+
+// Batches are rows: two rows give each row's own softmax.
+TEST(XnnpackAdapter, SoftmaxIsPerRow) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  const float x[4] = {0, 0, 5, 5};
+  float y[4];
+  ASSERT_EQ(lib.symbol<Rows32>("softcert_softmax_f32")(x, y, 2, 2), SOFTCERT_OK);
+  for (float v : y) EXPECT_EQ(v, 0.5f);
+}
+
+// XNNPACK flushes tiny probabilities: softmax([0, -100]) has exactly 0 where the exact value is
+// about 3.7e-44, a subnormal the oracle keeps.
+TEST(XnnpackAdapter, FlushesTinyProbabilitiesToZero) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  const std::vector<float> z = {0, -100};
+  ASSERT_NE(softcert::oracle::softmax(std::span<const float>(z))[1].value, 0.f);
+  float y[2];
+  ASSERT_EQ(lib.symbol<Rows32>("softcert_softmax_f32")(z.data(), y, 1, 2), SOFTCERT_OK);
+  EXPECT_EQ(y[0], 1.f);
+  EXPECT_EQ(y[1], 0.f);
+}
+
+// XNNPACK's softmax turns a NaN row into -inf everywhere, something no softmax convention (and
+// not softcert's lib) gives (docs/findings/xnnpack-softmax-nan-inf-rows.md).
+TEST(XnnpackAdapter, NanRowGivesMinusInfinity) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  const float z[2] = {std::numeric_limits<float>::quiet_NaN(), 0};
+  float y[2];
+  ASSERT_EQ(lib.symbol<Rows32>("softcert_softmax_f32")(z, y, 1, 2), SOFTCERT_OK);
+  EXPECT_EQ(y[0], -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(y[1], -std::numeric_limits<float>::infinity());
+}
+
+// XNNPACK's sigmoid just above the underflow threshold returns a power of two far from the exact
+// (normal) value (docs/findings/xnnpack-exp-near-underflow.md): σ(-0x1.5cp+6) = 0x1p-126, exact
+// 0x1.666d0ep-126.
+TEST(XnnpackAdapter, SigmoidNearUnderflowIsAPowerOfTwo) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  const float x = -0x1.5cp+6f;
+  float y = 7;
+  ASSERT_EQ(lib.symbol<Elementwise32>("softcert_sigmoid_f32")(&x, &y, 1), SOFTCERT_OK);
+  EXPECT_EQ(softcert::oracle::sigmoid(x).value, 0x1.666d0ep-126f);
+  EXPECT_EQ(y, 0x1p-126f);
+}
+
+// The certifier may call from several threads: concurrent calls of different shapes give what
+// the same calls give one at a time.
+TEST(XnnpackAdapter, ConcurrentCallsAgreeWithSequentialOnes) {
+  Library lib;
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  auto kernel = lib.symbol<Rows32>("softcert_softmax_f32");
+  constexpr int kThreads = 4;
+  std::vector<std::vector<float>> in(kThreads), alone(kThreads), together(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    const std::size_t rows = 1 + t, n = 3 + 5 * t;
+    for (std::size_t i = 0; i < rows * n; ++i) in[t].push_back(std::sin(float(i + 7 * t)) * 10);
+    alone[t].resize(rows * n);
+    together[t].resize(rows * n);
+    ASSERT_EQ(kernel(in[t].data(), alone[t].data(), rows, n), SOFTCERT_OK);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 20; ++repeat) kernel(in[t].data(), together[t].data(), 1 + t, 3 + 5 * t);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(together[t], alone[t]) << "thread " << t;
+}
+
+}  // namespace
