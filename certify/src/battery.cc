@@ -314,6 +314,18 @@ Report run_battery(const Implementation& impl, const BatteryOptions& options,
       const std::string family = name.substr(0, name.find('.'));
       // kernel.* properties call every row kernel: they belong to a run of all functions.
       if (!options.functions.empty() && !wanted(options.functions, family)) continue;
+      // A family whose own function the implementation does not export: skipped, not declined.
+      const auto own = std::find_if(std::begin(kAllFunctions), std::end(kAllFunctions),
+                                    [&](Function f) { return function_name(f) == family; });
+      if (own != std::end(kAllFunctions) && !(f64 ? provides<double>(impl, *own) : provides<float>(impl, *own))) {
+        report.checks.push_back({family, f64 ? "f64" : "f32", "property/" + name, "skipped",
+                                 "not provided by this implementation"});
+        if (name.ends_with(".special_values")) {
+          report.checks.push_back({family, f64 ? "f64" : "f32", "special_values/fixed_rows", "skipped",
+                                   "not provided by this implementation"});
+        }
+        continue;
+      }
       tasks.push_back({f64, Function::softmax, properties::Regime::small, i});
       if (name.ends_with(".special_values")) tasks.push_back({f64, Function::softmax, properties::Regime::small, i, true});
     }

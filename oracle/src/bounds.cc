@@ -26,6 +26,9 @@
 //
 //   cross_entropy = fl(lse^ - z_y):    (5)(1 + u) + u |L|                                    (7)
 //   grad_i = fl(p̂_i - [i = y]):        (3) for i != y; (3)(1 + u) + u |g_y| for i = y         (8)
+//     with p̂_i from either standard formulation: softmax as (3), or autograd's exp(log_softmax),
+//     p̂_i = fl(exp(ls^_i)) with |ls^_i - ls_i| <= B_i of (6): |p̂_i - w_i| <= w_i[(1 + φ) e^B_i - 1] + η;
+//     (8) takes the larger, so both count as correct.                                         (8')
 //   sigmoid, x >= 0: fl(1 / fl(1 + fl(exp(-x)))); x < 0: fl(e / fl(1 + e)), e = fl(exp(x)).
 //     With e <= 1 in both branches the perturbation of 1 + e is at most φ e / (1 + e) <= φ / 2:
 //     relative error <= (1 + φ)^[x<0] (1 + u) / ((1 - φ/2)(1 - u)) - 1, plus η.             (9)
@@ -266,9 +269,13 @@ std::vector<double> cross_entropy_grad_bound(std::span<const T> z, std::size_t l
   const SoftmaxAnalysis s = analyse(z, 1, mdl.gamma(1), mdl, model);
   std::vector<double> b(z.size(), 0.0);
   if (!s.regular) return b;
+  const Ld log_sum_error = log_sum_absolute(s, mdl);
   for (std::size_t i = 0; i < z.size(); ++i) {
     if (s.zero[i]) continue;
-    const Ld p = softmax_absolute(s, i, mdl);
+    const Ld log_p = (mdl.gamma(1) * std::fabs(s.a[i]) + log_sum_error) * (1 + mdl.u) +
+                     mdl.u * std::fabs(s.a[i] - s.log_sum);                          // (6)
+    const Ld via_log = s.w[i] * ((1 + mdl.phi) * std::exp(log_p) - 1) + mdl.eta;  // (8')
+    const Ld p = std::max(softmax_absolute(s, i, mdl), via_log);
     b[i] = mdl.in_ulps(i == label ? p * (1 + mdl.u) + mdl.u * std::fabs(Ld(exact[i].hi)) : p, exact[i]);  // (8)
   }
   return b;

@@ -4,6 +4,8 @@
 // reused for every implementation that is measured on it.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -100,6 +102,27 @@ bool uniform(const std::vector<T>& y, const FloatFormat& f) {
     if (!(std::fabs(static_cast<double>(v) - share) <= 1.5 * ulp)) return false;
   }
   return true;
+}
+
+// DESIGN.md §2: a softmax row with nothing to attend to (only -inf logits, or masked_softmax with
+// no kept finite entry) may be all NaN, all zero or uniform 1/n; the oracle's exact answer is the
+// zero row, so comparing against it alone would fail the other two conventions.
+template <typename T>
+bool nothing_attended(const Case<T>& c) {
+  if (c.function != Function::softmax && c.function != Function::softmax_temperature &&
+      c.function != Function::masked_softmax) {
+    return false;
+  }
+  for (std::size_t i = 0; i < c.x.size(); ++i) {
+    const bool kept = c.function != Function::masked_softmax || c.keep[i] != 0;
+    if (kept && !(c.x[i] == -std::numeric_limits<T>::infinity())) return false;
+  }
+  return true;
+}
+template <typename T>
+bool allowed_when_nothing_attended(const std::vector<T>& y, const FloatFormat& f) {
+  return std::all_of(y.begin(), y.end(), [](T v) { return std::isnan(v); }) ||
+         std::all_of(y.begin(), y.end(), [](T v) { return v == 0; }) || uniform(y, f);
 }
 
 // ULP error and the bound test of output i in the case's format.
