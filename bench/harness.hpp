@@ -1,0 +1,95 @@
+// The harness every benchmark of softcert_bench goes through: the shapes of issue 7, the shared
+// input and output arrays, one naming scheme, one way to count ns/element, and a check that each
+// measured call really computed its function. lib's algorithms, the peers and the memory-bound
+// limits all register through add(), so docs/performance.md (bench/report.py) can read any of them
+// from the benchmark's name alone:
+//
+//   f32_<function>/<implementation>/<case>/<n>     e.g. f32_softmax/onednn/batch/1024
+//
+// <case> is `batch` (single thread, rows × n = 16M elements), `cache` (single thread, 32K
+// elements: input and output stay in L2) or `threads` (16M elements, rows spread over every core).
+// The label is `lib`, `peer` or `limit`.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace softcert::bench {
+
+// Issue 7: rows fill 16M elements; the in-cache case holds 32K (128 KiB in + 128 KiB out).
+inline constexpr std::size_t kBatchElements = std::size_t{1} << 24;
+inline constexpr std::size_t kCacheElements = std::size_t{1} << 15;
+
+enum class Case { batch, cache, threads };
+std::string_view case_name(Case c);
+
+struct Shape {
+  Case kind;
+  std::size_t rows;
+  std::size_t n;
+  std::size_t elements() const { return rows * n; }
+};
+
+// Every shape measured, in report order: batch n ∈ {16, 128, 1024, 8192, 65536, 1048576};
+// cache n ∈ {16, 128, 1024, 8192, 32768}; threads n ∈ {1024, 65536}.
+const std::vector<Shape>& shapes();
+
+// The functions measured (DESIGN.md §2 names).
+enum class Fn { softmax, log_softmax, logsumexp };
+inline constexpr Fn kFns[] = {Fn::softmax, Fn::log_softmax, Fn::logsumexp};
+std::string_view fn_name(Fn f);
+
+// kBatchElements logits (64-byte aligned, deterministic, N(0, 3²)), and as many output floats.
+// Both are allocated and touched once, before any benchmark runs, and shared by all of them.
+const float* input();
+float* output();
+
+// Cores used by the `threads` case: SOFTCERT_BENCH_THREADS, else std::thread::hardware_concurrency().
+unsigned thread_count();
+
+// Runs body(first_row, end_row) over [0, rows) split into thread_count() contiguous chunks, one per
+// thread of a persistent pool (the caller runs chunk 0), and returns when all are done.
+void parallel_rows(std::size_t rows, const std::function<void(std::size_t, std::size_t)>& body);
+
+enum class Kind { lib, peer, limit };
+
+// Adds `run` as f32_<function>/<impl>/<case>/<n>, timed in real time. `run` does its setup
+// (outside the timed loop), then the timed loop, then calls finish().
+void add(std::string_view function, std::string_view impl, Kind kind, const Shape& shape,
+         std::function<void(benchmark::State&)> run);
+
+// Registers everything add()ed with Google Benchmark, ordered by case, function and n, so the
+// implementations of one problem run one after the other.
+void register_all();
+
+// After the timed loop: the counters (ns_per_element, items_per_second) and the label, and for a
+// softmax-family function the check that the last call's output is right (rows 0 and rows-1
+// against a double-precision reference); a wrong output turns the benchmark into an error.
+void finish(benchmark::State& state, Kind kind, const Shape& shape, std::optional<Fn> checked = std::nullopt);
+
+// A key/value the JSON output carries in its context (versions, CPU capability, ...).
+void note(const std::string& key, const std::string& value);
+
+// The registration functions of each part of the binary.
+void register_lib();
+void register_memory();
+#ifdef SOFTCERT_BENCH_ONEDNN
+void register_onednn();
+#endif
+#ifdef SOFTCERT_BENCH_XNNPACK
+void register_xnnpack();
+#endif
+#ifdef SOFTCERT_BENCH_LIBTORCH
+void register_libtorch();
+#endif
+#ifdef SOFTCERT_BENCH_OPENCV
+void register_opencv();
+#endif
+
+}  // namespace softcert::bench
