@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "softcert/fast_oracle.hpp"
+
 namespace softcert::properties {
 namespace {
 
@@ -70,6 +72,12 @@ void fill_exact(Case<T>& c) {
       }
       c.exact = c.function == Function::softmax ? oracle::softmax(c.x, *c.reduced) : oracle::log_softmax(c.x, *c.reduced);
       return;
+    }
+    switch (c.function) {  // the oracle's double-double fast path (MPFR where it cannot decide)
+      case Function::softmax: c.exact = oracle::fast_oracle::softmax_f32(c.x); return;
+      case Function::log_softmax: c.exact = oracle::fast_oracle::log_softmax_f32(c.x); return;
+      case Function::logsumexp: c.exact = {oracle::fast_oracle::logsumexp_f32(c.x)}; return;
+      default: break;
     }
   }
   switch (c.function) {

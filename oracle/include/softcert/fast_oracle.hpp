@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "softcert/oracle.hpp"
 
@@ -35,3 +38,40 @@ inline std::optional<Exact<float>> sigmoid_fast(float x) {
 }
 
 }  // namespace softcert::oracle
+
+// The softmax family for float32 rows (and σ for float64) decided in double-double arithmetic
+// with a rigorous error bound (oracle/src/fast_softmax.cc derives it): each output is the
+// enclosure [A - B, A + B] of the exact value, A a double-double, B an upper bound of |A - exact|;
+// the output is decided when no rounding boundary (a midpoint between adjacent floats, 2^-150
+// between 0 and the smallest subnormal, the overflow threshold) lies in the enclosure. A row with
+// one undecided output, a NaN or +inf entry, or only -inf entries goes whole to the MPFR oracle
+// (so do σ's subnormal double results, and any thread not in the IEEE default floating-point
+// environment: rounding to nearest, no flush-to-zero, no denormals-are-zero).
+//
+// Bit-identical to the MPFR oracle (oracle/test/fast_oracle_test.cc): `value` (its encoding,
+// signed zeros and infinities included) and `exact` are the MPFR path's. `hi + lo` is A, within
+// 2^-59 |v| + 2^-1000 of the exact value v (an A whose B is wider is not given: MPFR then); the
+// MPFR path's hi + lo is the midpoint of its last Ziv enclosure, so the two differ by up to that
+// enclosure's half-width too (at most 2^-57 |v| in the tests; they check 2^-45 |v|).
+namespace softcert::oracle::fast_oracle {
+
+// With a fallback to the MPFR oracle: always the oracle's answer.
+std::vector<Exact<float>> softmax_f32(std::span<const float> z);
+std::vector<Exact<float>> log_softmax_f32(std::span<const float> z);
+Exact<float> logsumexp_f32(std::span<const float> z);
+Exact<double> sigmoid_f64(double x);
+
+// The fast path alone: nullopt where it does not decide (then the MPFR oracle must answer).
+std::optional<std::vector<Exact<float>>> try_softmax_f32(std::span<const float> z);
+std::optional<std::vector<Exact<float>>> try_log_softmax_f32(std::span<const float> z);
+std::optional<Exact<float>> try_logsumexp_f32(std::span<const float> z);
+std::optional<Exact<double>> try_sigmoid_f64(double x);
+
+// This thread's counts: calls of the functions with a fallback, and how many went to MPFR.
+struct Stats {
+  std::uint64_t calls = 0;
+  std::uint64_t fallbacks = 0;
+};
+Stats& stats();
+
+}  // namespace softcert::oracle::fast_oracle
