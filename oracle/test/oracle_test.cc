@@ -4,7 +4,9 @@
 
 #include <bit>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "softcert/bounds.hpp"
@@ -174,6 +176,133 @@ TEST(OracleExactValue, MidpointPlusAstronomicallySmallTerm) {
   EXPECT_EQ(ls[0].value, -0x1.0000000000a45p+27);
   EXPECT_EQ(ls[1].value, -0.0);
   EXPECT_TRUE(std::signbit(ls[1].value));
+}
+
+// Reduced formats (binary16, bfloat16) through the FloatFormat overloads. Every expected value below
+// was derived apart from the oracle: mpmath at 300 bits gives the exact value scaled by the ULP of
+// the format at that value, and the rounding of that scaled value is read off by hand (noted
+// beside each). IEEE binary16: p = 11, normals from 2^-14, max 65504, subnormals k · 2^-24;
+// bfloat16: p = 8, normals from 2^-126, subnormals k · 2^-133.
+std::vector<float> floats(std::initializer_list<float> v) { return v; }
+
+TEST(ReducedFormats, SoftmaxIsRoundedToTheFormat) {
+  // softmax(1, 2, 3) = 0.0900306, 0.2447285, 0.6652410; scaled by the binary16 ULPs 2^-14, 2^-13,
+  // 2^-11: 1475.06, 2004.82, 1362.41 -> 1475, 2005, 1362.
+  const auto p = softmax(floats({1, 2, 3}), kBinary16);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].value, 1475 * 0x1p-14f);
+  EXPECT_EQ(p[1].value, 2005 * 0x1p-13f);
+  EXPECT_EQ(p[2].value, 1362 * 0x1p-11f);
+  for (const auto& e : p) EXPECT_FALSE(e.exact);
+  // hi + lo carries the exact value far enough for fractional ULPs: |1362 - 1362.41348|.
+  EXPECT_NEAR(ulp_error(p[2].value, p[2], kBinary16), 0.4134774, 1e-6);
+  EXPECT_NEAR(p[2].hi + p[2].lo, 0.66524095577482188953, 1e-9);
+  // bfloat16: 1/3 = 1.0101010|1010...·2^-2 rounds up to 1.0101011·2^-2 = 0x1.56p-2.
+  for (const auto& e : softmax(floats({7, 7, 7}), kBFloat16)) EXPECT_EQ(e.value, 0x1.56p-2f);
+  // Four ties: exactly 1/4 in any format.
+  for (const auto& e : softmax(floats({-3, -3, -3, -3}), kBinary16)) {
+    EXPECT_EQ(e.value, 0.25f);
+    EXPECT_TRUE(e.exact);
+  }
+}
+
+TEST(ReducedFormats, HugeOffsetOnTheBinary16Grid) {
+  // 1000 + {0, 0.5, -0.5} (binary16 values: the ULP at 1000 is 0.5) has the softmax of
+  // {0, 0.5, -0.5}: 0.3071959, 0.5064804, 0.1863237, scaled by 2^-12, 2^-11, 2^-13:
+  // 1258.27, 1037.27, 1526.36.
+  const auto p = softmax(floats({1000, 1000.5f, 999.5f}), kBinary16);
+  EXPECT_EQ(p[0].value, 1258 * 0x1p-12f);
+  EXPECT_EQ(p[1].value, 1037 * 0x1p-11f);
+  EXPECT_EQ(p[2].value, 1526 * 0x1p-13f);
+}
+
+TEST(ReducedFormats, MidpointPlusTinyTermRoundsAwayFromTheTie) {
+  // binary16: z_1 - max = -2000.5, exactly the midpoint of -2000 and -2001 (ULP 1 in [1024, 2048));
+  // log_softmax_1 = -2000.5 - log1p(e^-2000.5) lies just beyond it: -2001, where ties-to-even of
+  // the midpoint alone would give -2000. log_softmax_0 = -log1p(e^-2000.5) rounds to -0.
+  const auto h = log_softmax(floats({2000, -0.5f}), kBinary16);
+  EXPECT_EQ(h[1].value, -2001.0f);
+  EXPECT_EQ(h[0].value, 0.0f);
+  EXPECT_TRUE(std::signbit(h[0].value));
+  // bfloat16: -257 is the midpoint of -256 and -258 (ULP 2 in [256, 512)); the even neighbour is
+  // -256, the correct rounding of -257 - log1p(e^-257) is -258.
+  const auto b = log_softmax(floats({256, -1}), kBFloat16);
+  EXPECT_EQ(b[1].value, -258.0f);
+  EXPECT_EQ(b[0].value, 0.0f);
+  EXPECT_TRUE(std::signbit(b[0].value));
+}
+
+TEST(ReducedFormats, SoftmaxJustBelowAMidpoint) {
+  // Two logits d = 3 · 2^-10 apart: p = sigma(d) = 1/2 + d/4 - d^3/48 + ... = 1025.49999893 · 2^-11,
+  // just below the midpoint of 1025 · 2^-11 (odd) and 1026 · 2^-11 (even): 1025 · 2^-11, where a
+  // tie would go to 1026. The other is 1 - p = 2045.0000021 · 2^-12: 2045 · 2^-12.
+  const auto h = softmax(floats({0, 3 * 0x1p-10f}), kBinary16);
+  EXPECT_EQ(h[1].value, 1025 * 0x1p-11f);
+  EXPECT_EQ(h[0].value, 2045 * 0x1p-12f);
+  // bfloat16, d = 3 · 2^-7: sigma(d) = 129.49993 · 2^-8 -> 129 · 2^-8 (a tie would give 130).
+  EXPECT_EQ(softmax(floats({-1, -1 + 3 * 0x1p-7f}), kBFloat16)[1].value, 129 * 0x1p-8f);
+}
+
+TEST(ReducedFormats, LogSoftmaxOverflowsBinary16ButSoftmaxCannot) {
+  constexpr float kMax = 65504, kInfF = std::numeric_limits<float>::infinity();
+  // -131008 - tiny is far beyond -65504: -inf.
+  const auto wide = log_softmax(floats({kMax, -kMax}), kBinary16);
+  EXPECT_EQ(wide[1].value, -kInfF);
+  EXPECT_EQ(wide[0].value, 0.0f);
+  // The overflow threshold of binary16 is 65504 + 16 (half an ULP of 2^15..2^16): z_1 - max =
+  // -65520 exactly, minus a tiny term: beyond it, -inf. One half less (-65519.5): -65504.
+  EXPECT_EQ(log_softmax(floats({16, -kMax}), kBinary16)[1].value, -kInfF);
+  EXPECT_EQ(log_softmax(floats({15.5f, -kMax}), kBinary16)[1].value, -kMax);
+  // Softmax stays in [0, 1]: 1 - e^-131008 rounds to 1, e^-131008 to +0.
+  const auto p = softmax(floats({kMax, -kMax}), kBinary16);
+  EXPECT_EQ(p[0].value, 1.0f);
+  EXPECT_EQ(p[1].value, 0.0f);
+  EXPECT_FALSE(std::signbit(p[1].value));
+  // bfloat16 has the range of float: -2 · 0x1.fep127 overflows it too.
+  EXPECT_EQ(log_softmax(floats({0x1.fep127f, -0x1.fep127f}), kBFloat16)[1].value, -kInfF);
+}
+
+TEST(ReducedFormats, SubnormalResultsOfTheFormat) {
+  // binary16: e^-12 / (1 + e^-12) = 6.1441746e-6 = 103.082 · 2^-24: the subnormal 103 · 2^-24
+  // (a float normal, a binary16 subnormal); log_softmax_0 = -log1p(e^-12) = -103.082 · 2^-24.
+  const auto p = softmax(floats({0, -12}), kBinary16);
+  EXPECT_EQ(p[1].value, 103 * 0x1p-24f);
+  EXPECT_EQ(p[0].value, 1.0f);  // 1 - 6.1e-6: the binary16 below 1 is 1 - 2^-11
+  EXPECT_NEAR(ulp_error(p[1].value, p[1], kBinary16), 0.0821444, 1e-6);
+  const auto l = log_softmax(floats({0, -12}), kBinary16);
+  EXPECT_EQ(l[0].value, -103 * 0x1p-24f);
+  EXPECT_EQ(l[1].value, -12.0f);  // -12 - 6.1e-6: ULP 2^-7 at 12
+  // Half the smallest subnormal is 2^-25 = e^-17.33: e^-17 (0.695 · 2^-24) rounds up to 2^-24,
+  // e^-17.5 (0.421 · 2^-24) to +0.
+  EXPECT_EQ(softmax(floats({0, -17}), kBinary16)[1].value, 0x1p-24f);
+  const float zero = softmax(floats({0, -17.5f}), kBinary16)[1].value;
+  EXPECT_EQ(zero, 0.0f);
+  EXPECT_FALSE(std::signbit(zero));
+  // bfloat16: e^-90 / (1 + e^-90) = 8.922 · 2^-133 -> 9 · 2^-133; log_softmax_0 its negative.
+  EXPECT_EQ(softmax(floats({0, -90}), kBFloat16)[1].value, 9 * 0x1p-133f);
+  EXPECT_EQ(log_softmax(floats({0, -90}), kBFloat16)[0].value, -9 * 0x1p-133f);
+}
+
+TEST(ReducedFormats, SpecialValueRowsAsInFloat) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const auto p = softmax(floats({inf, 1, inf}), kBinary16);
+  EXPECT_EQ(p[0].value, 0.5f);
+  EXPECT_EQ(p[1].value, 0.0f);
+  for (const auto& e : softmax(floats({1, nan}), kBFloat16)) EXPECT_TRUE(std::isnan(e.value));
+  for (const auto& e : log_softmax(floats({-inf, -inf}), kBinary16)) EXPECT_EQ(e.value, -inf);
+  // -log 3 = -1.0986123 = -1.0001100100111..·2^0 in binary16 (ULP 2^-10): -1125 · 2^-10.
+  EXPECT_EQ(log_softmax(floats({inf, inf, inf, -inf}), kBinary16)[0].value, -1125 * 0x1p-10f);
+}
+
+TEST(ReducedFormats, EntriesMustBeValuesOfTheFormat) {
+  EXPECT_THROW(softmax(floats({0.1f}), kBinary16), std::invalid_argument);
+  EXPECT_THROW(log_softmax(floats({0, 1 + 0x1p-8f}), kBFloat16), std::invalid_argument);
+  EXPECT_NO_THROW(log_softmax(floats({0, 1 + 0x1p-8f}), kBinary16));  // 1 + 2^-8 is a binary16
+  EXPECT_THROW(softmax(floats({65536.0f}), kBinary16), std::invalid_argument);  // beyond 65504
+  EXPECT_NO_THROW(softmax(floats({65536.0f}), kBFloat16));
+  EXPECT_THROW(softmax(floats({0x1p-25f, 0}), kBinary16), std::invalid_argument);  // below 2^-24
+  EXPECT_THROW(log_softmax(floats({0x1p-134f}), kBFloat16), std::invalid_argument);
+  EXPECT_NO_THROW(softmax(floats({0x1p-24f, 65504.0f, -0.0f}), kBinary16));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The oracle against an independent reference: oracle/testdata/reference_table.jsonl, computed
 // with mpmath by oracle/tools/make_reference_table.py (its own rounding, its own formulas). Every
-// expected value must match bit for bit (+0 and -0 differ; any NaN matches NaN).
+// expected value must match bit for bit (+0 and -0 differ; any NaN matches NaN). The reduced formats
+// (dtype "f16", "bf16": softmax and log_softmax only) go through the FloatFormat overloads, values
+// carried as floats.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -8,8 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -59,10 +64,24 @@ std::vector<Exact<T>> evaluate(const json& c) {
   throw std::runtime_error("unknown function " + f);
 }
 
+// A reduced-format case: softmax / log_softmax of a row of values of `format`, rounded to it.
+std::vector<Exact<float>> evaluate_reduced(const json& c, const FloatFormat& format) {
+  const std::string f = c["function"];
+  const std::vector<float> x = parse_list<float>(c["x"]);
+  if (f == "softmax") return softmax(std::span<const float>(x), format);
+  if (f == "log_softmax") return log_softmax(std::span<const float>(x), format);
+  throw std::runtime_error("no " + f + " for " + std::string(format.name));
+}
+
 template <typename T>
-std::string check(const json& c) {
+std::string check(const json& c, const FloatFormat* reduced = nullptr) {
   const std::vector<T> expected = parse_list<T>(c["expected"]);
-  const std::vector<Exact<T>> got = evaluate<T>(c);
+  std::vector<Exact<T>> got;
+  if constexpr (std::is_same_v<T, float>) {
+    got = reduced ? evaluate_reduced(c, *reduced) : evaluate<T>(c);
+  } else {
+    got = evaluate<T>(c);
+  }
   if (got.size() != expected.size()) return fmt::format("{} outputs, table has {}", got.size(), expected.size());
   std::string diff;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -84,7 +103,11 @@ TEST(ReferenceTable, OracleAgreesBitForBit) {
     const std::string dtype = c["dtype"];
     std::string diff;
     try {
-      diff = dtype == "f32" ? check<float>(c) : check<double>(c);
+      if (dtype == "f16") diff = check<float>(c, &kBinary16);
+      else if (dtype == "bf16") diff = check<float>(c, &kBFloat16);
+      else if (dtype == "f32") diff = check<float>(c);
+      else if (dtype == "f64") diff = check<double>(c);
+      else diff = " unknown dtype " + dtype;
     } catch (const std::exception& e) {
       diff = std::string(" threw: ") + e.what();
     }
@@ -98,8 +121,15 @@ TEST(ReferenceTable, OracleAgreesBitForBit) {
   }
   EXPECT_GE(cases, 2000u) << "the reference table must hold at least 2,000 cases";
   for (const auto& [key, count] : per_function) EXPECT_GT(count, 0) << key;
-  EXPECT_EQ(per_function.size(), 20u) << "every function in both types";
-  std::cout << cases << " reference cases, " << failures << " disagreements\n";
+  EXPECT_EQ(per_function.size(), 24u) << "every function in both types, softmax and log_softmax in f16 and bf16";
+  for (const char* key : {"softmax/f16", "softmax/bf16", "log_softmax/f16", "log_softmax/bf16"}) {
+    EXPECT_GE(per_function[key], 300) << key << ": the reduced formats need several hundred cases each";
+  }
+  std::cout << cases << " reference cases, " << failures << " disagreements (reduced formats:";
+  for (const char* key : {"softmax/f16", "softmax/bf16", "log_softmax/f16", "log_softmax/bf16"}) {
+    std::cout << " " << key << " " << per_function[key];
+  }
+  std::cout << ")\n";
 }
 
 }  // namespace

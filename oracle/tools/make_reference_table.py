@@ -4,6 +4,11 @@
 Writes oracle/testdata/reference_table.jsonl: one JSON object per line, each a function of
 DESIGN.md section 2 (strict profile) on exact float32/float64 inputs, with the exact real result
 correctly rounded (nearest-even, gradual underflow, overflow to +-inf) to the input's type.
+After those, softmax and log_softmax in the reduced formats of the plugin ABI: dtype "f16" (IEEE
+binary16: p = 11, normals from 2^-14, max 65504, subnormals down to 2^-24) and "bf16" (bfloat16:
+p = 8, the exponent range of binary32, subnormals down to 2^-133), inputs values of the format and
+results rounded to it (written as the float/double they equal).  They come from their own random
+stream (SEED + 16), so the float32/float64 lines are unchanged by them.
 oracle/test/reference_table_test.cc checks that the C++ oracle agrees bit for bit.
 
 Run (from anywhere; only the standard library and mpmath are used):
@@ -36,11 +41,12 @@ arithmetic over MPFR:
   The decided value is then recomputed at precision 2P+256 and must round identically
   (assertion).
 
-* Rounding to binary32/binary64 is done here on exact integers (mantissa/exponent of the mpf
-  or numerator/denominator of the Fraction): nearest-even, subnormal quantum 2^-149 / 2^-1074,
-  and +-inf when the value rounded with unbounded exponent exceeds FLT_MAX / DBL_MAX.  Neither
-  float(mpf) nor struct is trusted for it (they are only used in the self-check, as a cross-check
-  of the rounding routine).
+* Rounding to binary32/binary64/binary16/bfloat16 is done here on exact integers
+  (mantissa/exponent of the mpf or numerator/denominator of the Fraction): nearest-even,
+  subnormal quantum 2^-149 / 2^-1074 / 2^-24 / 2^-133, and +-inf when the value rounded with
+  unbounded exponent exceeds the format's largest finite value.  Neither float(mpf) nor struct
+  is trusted for it (they are only used in the self-check, as a cross-check of the rounding
+  routine: struct's 'e' for binary16, round-to-nearest-even on float32 bits for bfloat16).
 
 * Special values follow oracle/include/softcert/oracle.hpp (strict profile).  An exact zero
   result is +0; a nonzero result that rounds to zero keeps its sign.
@@ -70,11 +76,16 @@ INF = float("inf")
 NAN = float("nan")
 
 # precision p, emin (exponent of the smallest normal), emax
-FMT = {"f32": (24, -126, 127), "f64": (53, -1022, 1023)}
+FMT = {"f32": (24, -126, 127), "f64": (53, -1022, 1023),
+       "f16": (11, -14, 15),      # IEEE binary16
+       "bf16": (8, -126, 127)}    # bfloat16: the exponent range of binary32
 FLT_MAX = math.ldexp(2.0**24 - 1, 104)
 DBL_MAX = sys.float_info.max
-MAXV = {"f32": FLT_MAX, "f64": DBL_MAX}
-MINSUB = {"f32": math.ldexp(1.0, -149), "f64": math.ldexp(1.0, -1074)}
+MAXV = {"f32": FLT_MAX, "f64": DBL_MAX,
+        "f16": math.ldexp(2.0**11 - 1, 5),     # 65504
+        "bf16": math.ldexp(2.0**8 - 1, 120)}   # 0x1.fep127
+MINSUB = {"f32": math.ldexp(1.0, -149), "f64": math.ldexp(1.0, -1074),
+          "f16": math.ldexp(1.0, -24), "bf16": math.ldexp(1.0, -133)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1002,6 +1013,250 @@ def gen_attention(T, rng):
 
 
 # ----------------------------------------------------------------------------------------------
+# Reduced formats: IEEE binary16 ("f16") and bfloat16 ("bf16"), softmax and log_softmax only.
+#
+# Their values are carried as Python floats (every one is exactly a float) and rounded by the same
+# integer routines above, with the format's (p, emin, emax).  The 16-bit encodings below only
+# serve the generators (random bit patterns, neighbours) and the self-check.
+
+REDUCED = ("f16", "bf16")
+
+
+def r16_decode(b, dt):
+    """The value of the 16-bit pattern b of dt (exact, as a float)."""
+    p, emin, emax = FMT[dt]
+    mb = p - 1
+    eb = 15 - mb
+    E = (b >> mb) & ((1 << eb) - 1)
+    M = b & ((1 << mb) - 1)
+    if E == (1 << eb) - 1:
+        v = NAN if M else INF
+    elif E == 0:
+        v = math.ldexp(M, emin - mb)
+    else:
+        v = math.ldexp(M | (1 << mb), E - 1 + emin - mb)
+    return -v if b & 0x8000 else v
+
+
+def r16_encode(x, dt):
+    """The 16-bit pattern of x, a value of dt (finite or infinite, not NaN)."""
+    p, emin, emax = FMT[dt]
+    mb = p - 1
+    eb = 15 - mb
+    s = 0x8000 if math.copysign(1.0, x) < 0 else 0
+    a = abs(x)
+    if a == INF:
+        return s | (((1 << eb) - 1) << mb)
+    if a == 0:
+        return s
+    E = max(math.frexp(a)[1] - 1, emin)  # the binade (or the subnormals)
+    N = Fraction(a) / Fraction(2) ** (E - mb)
+    assert N.denominator == 1 and N < (2 << mb), (x, dt)
+    N = int(N)
+    if N < (1 << mb):
+        return s | N  # subnormal
+    return s | ((E - emin + 1) << mb) | (N - (1 << mb))
+
+
+def fmt_ulp(x, dt):
+    """The ULP of the binade of x in dt (of the subnormals below the smallest normal)."""
+    p, emin, emax = FMT[dt]
+    E = max(math.frexp(abs(x))[1] - 1, emin) if x else emin
+    return math.ldexp(1.0, E - p + 1)
+
+
+def midpoint_distance(v, dt):
+    """Distance in ULPs of dt from the double v to the nearest rounding midpoint of dt."""
+    t = v / fmt_ulp(v, dt)  # exact (a power of two)
+    return abs(abs(t - math.floor(t)) - 0.5)
+
+
+class RGen(Gen):
+    """Rows of values of a reduced format, in regimes sized for its range."""
+
+    def bitval(self, finite=True):
+        while True:
+            v = r16_decode(self.r.getrandbits(16), self.dt)
+            if not math.isnan(v) and (not finite or math.isfinite(v)):
+                return v
+
+    def _step(self, x, s):
+        b = r16_encode(x, self.dt)
+        k = (-(b & 0x7FFF) if b & 0x8000 else b) + s
+        v = r16_decode(k if k >= 0 else 0x8000 | -k, self.dt)
+        assert math.isfinite(v), (x, s)
+        return v
+
+    def row(self, regime):
+        r, dt = self.r, self.dt
+        h = dt == "f16"
+        M = self.MAX
+        n = self.n()
+        if regime == "small":
+            return [self.uni(-3, 3) for _ in range(n)]
+        if regime == "normal":
+            return [self.gauss(0, 3 if h else 10) for _ in range(n)]
+        if regime == "wide":  # f16: exp overflows f16 beyond 11.09, p < 2^-24 rounds to 0
+            s = r.choice([6, 11.5, 20, 40] if h else [30, 80, 200])
+            return [self.uni(-s, s) for _ in range(n)]
+        if regime == "huge_offset":  # c + noise on the format's grid around c
+            c = self.f(r.choice([1000, -1000, 3e4, -3e4, 6e4] if h else [1e4, -1e4, 1e30, -1e30, 3e38]))
+            u = fmt_ulp(c, dt)
+            return [self.f(c + u * r.randint(-24, 24)) for _ in range(n)]
+        if regime == "near_max":
+            pool = [M, self.next_up(M, -1), self.next_up(M, -2), self.f(M / 2), self.f(M * 0.75), -M,
+                    self.next_up(-M, 1)]
+            if r.random() < 0.5:
+                return [r.choice(pool) for _ in range(n)]
+            return [r.choice(pool) if r.random() < 0.6 else self.uni(-100, 100) for _ in range(n)]
+        if regime == "ties":
+            c = r.choice([0.0, -0.0, 1.0, self.uni(-8, 8), self.gauss(0, 100 if h else 1e3)])
+            m = r.randint(2, min(n + 1, 9))
+            row = [c] * m + [self.f(c - r.uniform(0.5, 12 if h else 30)) for _ in range(r.randint(0, 5))]
+            r.shuffle(row)
+            return row
+        if regime == "exact":
+            c = r.choice([0.0, -0.0, 1.0, self.uni(-50, 50), self.bitval()])
+            return [c] * n
+        if regime == "near_ties":
+            c = self.uni(-8, 8) if r.random() < 0.7 else self.uni(100, 6e4 if h else 1e6)
+            return [self.next_up(c, r.randint(-2, 2)) for _ in range(min(n, 6))]
+        if regime in ("dominant", "subnormal_probs", "underflow"):
+            # gaps: dominant, probabilities in the subnormal range of dt (log_softmax of the max
+            # subnormal too), probabilities around half the smallest subnormal and below
+            gap = {"dominant": (5, 20) if h else (20, 100),
+                   "subnormal_probs": (9.7, 17.3) if h else (87.4, 92.2),
+                   "underflow": (16.0, 30.0) if h else (91.0, 110.0)}[regime]
+            c = self.uni(-4, 4)
+            m = r.randint(1, 2)
+            row = [c] * m + [self.f(c - r.uniform(*gap)) for _ in range(max(1, n - m))]
+            r.shuffle(row)
+            return row
+        if regime == "midpoint_shift":
+            # z_j - max z exactly a rounding midpoint of dt: the max is an odd multiple of half an
+            # ulp of x, the other entry -x; log_softmax is that midpoint minus log1p(e^{-x-max}),
+            # a tiny term for large x that decides the rounding (away from the midpoint).
+            p = FMT[dt][0]
+            E = r.randint(1, 15) if h else r.choice([r.randint(1, 12), r.randint(12, 127)])
+            x = math.ldexp(1 + r.randint(4, (1 << (p - 1)) - 4) / (1 << (p - 1)), E)
+            half = math.ldexp(1.0, E - p)
+            top = half * r.choice([1, 3, 5, 7]) * r.choice([1, -1])
+            row = [top, -x]
+            for _ in range(r.randint(0, 3)):
+                row.append(r.choice([-INF, self.f(-x - r.uniform(1, 50))]))
+            r.shuffle(row)
+            return row
+        if regime == "ninf":
+            row = [self.gauss(0, 3) for _ in range(max(n, 2))]
+            for _ in range(r.randint(1, len(row) - 1)):
+                row[r.randrange(len(row))] = -INF
+            if not any(math.isfinite(v) for v in row):
+                row[0] = 0.5
+            return row
+        if regime == "pinf":
+            row = [self.gauss(0, 3) if r.random() < 0.8 else -INF for _ in range(max(n, 2))]
+            for _ in range(r.randint(1, min(3, len(row)))):
+                row[r.randrange(len(row))] = INF
+            return row
+        if regime == "nan":
+            row = [r.choice([self.gauss(0, 3), self.gauss(0, 3), INF, -INF]) for _ in range(n)]
+            for _ in range(r.randint(1, 2)):
+                row[r.randrange(n)] = NAN
+            return row
+        if regime == "all_ninf":
+            return [-INF] * r.randint(1, 9)
+        if regime == "n1":
+            return [r.choice([self.gauss(0, 3), self.bitval(), 0.0, -0.0, M, -M, MINSUB[dt], -MINSUB[dt],
+                              INF, -INF, NAN])]
+        if regime == "bits":
+            return [self.bitval() for _ in range(r.randint(1, 8))]
+        if regime == "tiny_inputs":
+            return [self.f(r.choice([-1, 1]) * MINSUB[dt] * r.randint(1, 1 << 12)) for _ in range(n)]
+        if regime == "sigmoid_midpoint":
+            # two entries d = (2k+1) 2^-(p-1) apart: the larger one's probability is
+            # sigma(d) = 1/2 + d/4 - d^3/48 + ..., just below the midpoint 1/2 + (2k+1) 2^-(p+1)
+            # (as sigmoid's "near_midpoint" regime)
+            p = FMT[dt][0]
+            d = (2 * r.randint(0, 3) + 1) * math.ldexp(1.0, 1 - p)
+            x = math.ldexp(r.randint(-1 << (p - 2), (1 << (p - 2)) - 2), 3 - p)  # x, x + d in [-2, 2)
+            row = [x, x + d]
+            for _ in range(r.randint(0, 2)):
+                row.append(-INF)
+            r.shuffle(row)
+            return row
+        raise KeyError(regime)
+
+
+REDUCED_REGIMES = ["small", "normal", "wide", "huge_offset", "near_max", "ties", "exact", "near_ties",
+                   "dominant", "subnormal_probs", "underflow", "midpoint_shift", "ninf", "pinf", "nan",
+                   "all_ninf", "n1", "bits", "tiny_inputs", "sigmoid_midpoint"]
+
+
+def _approx(function, z):
+    """softmax / log_softmax of a finite row in double (only to screen candidates)."""
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    s = math.fsum(e)
+    if function == "softmax":
+        return [v / s for v in e]
+    return [(v - m) - math.log(s) for v in z]
+
+
+def near_midpoint_rows(g, function, count):
+    """Rows with an output within 2^-10 ULP of a rounding midpoint of g.dt (screened in double,
+    whose error is below 2^-40 ULP here; the exact value decides the table's entry)."""
+    r, dt = g.r, g.dt
+    s = 6 if dt == "f16" else 20
+    sub = (9.7, 17.3) if dt == "f16" else (87.4, 92.2)  # results in the subnormal range of dt
+    rows = []
+    while len(rows) < count:
+        if len(rows) % 2 == 0:
+            z = [g.uni(-s, s) for _ in range(r.randint(2, 5))]
+        else:
+            c = g.uni(-4, 4)
+            z = [c] + [g.f(c - r.uniform(*sub)) for _ in range(r.randint(1, 2))]
+        if min(midpoint_distance(v, dt) for v in _approx(function, z) if v != 0) < 2.0 ** -10:
+            rows.append(z)
+    return rows
+
+
+def reduced_hand(dt):
+    M = MAXV[dt]
+    rows = [[M, -M], [M, M], [0.0, MINSUB[dt]], [-M, -M, -M]]
+    if dt == "f16":
+        rows += [[2000.0, -0.5], [16.0, -65504.0], [15.5, -65504.0], [0.0, -12.0], [0.0, -17.0],
+                 [0.0, -17.5], [1.0, 2.0, 3.0], [1000.0, 1000.5, 999.5]]
+    else:
+        rows += [[256.0, -1.0], [1.0, -M], [0.0, -90.0], [0.0, -93.0], [0.0, -92.5],
+                 [1.0, 2.0, 3.0], [9984.0, 10048.0, 9920.0]]
+    return rows
+
+
+def gen_reduced(T, rng):
+    hand = [[0.0, 0.0, 0.0, 0.0], [2.0, 1.0, 0.0], [3.0, 1.0, -2.0, 0.0], [5.0, 2.0, 1.0],
+            [0.0], [-INF, 0.0], [INF], [INF, INF, 0.0], [INF, INF, INF, -INF], [1.0, NAN],
+            [-INF, -INF], [0.0, -0.0], [1.0, 1.0, 1.0]]
+    for function in ("softmax", "log_softmax"):
+        fn = f_softmax if function == "softmax" else f_log_softmax
+        for dt in REDUCED:
+            g = RGen(rng, dt)
+
+            def add(regime, z):
+                check_inputs(dt, z)
+                T.add(function, dt, regime, {"x": [hx(v) for v in z]}, fn(z, dt))
+
+            for regime in REDUCED_REGIMES:
+                for _ in range(16):
+                    add(regime, g.row(regime))
+            for z, _ in overflow_rows(g):
+                add("overflow_edge", z)
+            for z in near_midpoint_rows(g, function, 16):
+                add("near_midpoint", z)
+            for z in hand + reduced_hand(dt):
+                add("hand", z)
+
+
+# ----------------------------------------------------------------------------------------------
 # Self-check
 
 
@@ -1066,6 +1321,60 @@ def self_check():
             assert f_sigmoid(x, "f64")[0] == float(1 / (1 + mpmath.exp(-mpf(x))))
     # softmax_backward cancellation sanity
     assert f_softmax_backward([0.5, 0.5], [1.0, 1.0], "f64") == [0.0, 0.0]
+    self_check_reduced(rng)
+
+
+def self_check_reduced(rng):
+    """The reduced formats: encodings, and the rounding against independent conversions (CPython's
+    struct 'e' for binary16; for bfloat16, the round-to-nearest-even on the float32 bit pattern)."""
+    assert MAXV["f16"] == 65504.0 and MINSUB["f16"] == 2.0**-24 and MAXV["bf16"] == float.fromhex("0x1.fep127")
+    for dt in REDUCED:
+        prev = None
+        for k in range(-0x7C00 if dt == "f16" else -0x7F80, (0x7C00 if dt == "f16" else 0x7F80) + 1):
+            b = k if k >= 0 else 0x8000 | -k
+            v = r16_decode(b, dt)
+            assert in_dtype(v, dt) and (prev is None or v > prev or (v == 0 and prev == 0)), (dt, b, v)
+            if k != 0:
+                assert r16_encode(v, dt) == b, (dt, b, v)
+            if dt == "f16":
+                assert bits(v) == bits(struct.unpack("<e", struct.pack("<H", b))[0]), (b, v)
+            else:
+                assert bits(v) == bits(struct.unpack("<f", struct.pack("<I", b << 16))[0]), (b, v)
+            prev = v
+        assert prev == INF and r16_decode(b - 1, dt) == MAXV[dt] and r16_decode(1, dt) == MINSUB[dt]
+    for _ in range(20000):
+        d = rng.choice([rng.uniform(-1, 1) * 2.0 ** rng.randint(-30, 17),
+                        rng.choice([1, -1]) * (rng.randint(0, 1 << 14) + rng.choice([0.5, 0.25, 0.75, 0.0, 0.5]))
+                        * 2.0 ** rng.randint(-36, 6)])
+        try:
+            ref = struct.unpack("<e", struct.pack("<e", d))[0]
+        except OverflowError:
+            ref = math.copysign(INF, d)
+        assert bits(round_fraction(Fraction(d), "f16")) == bits(ref if d != 0 else 0.0), d
+        if d != 0:
+            with mp.workprec(60):
+                assert bits(round_mpf(mpf(d), "f16")) == bits(ref), d
+        f = struct.unpack("<f", struct.pack("<I", rng.getrandbits(32)))[0]
+        if math.isfinite(f):
+            u = struct.unpack("<I", struct.pack("<f", f))[0]
+            u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16  # RNE on the low 16 bits (carries into inf)
+            ref = struct.unpack("<f", struct.pack("<I", u << 16))[0]
+            assert bits(round_fraction(Fraction(f), "bf16")) == bits(ref if f != 0 else 0.0), f
+    # ties to even, the overflow thresholds MAX + ulp/2, subnormals
+    assert round_fraction(Fraction(2049), "f16") == 2048.0 and round_fraction(Fraction(2051), "f16") == 2052.0
+    assert round_fraction(Fraction(65520), "f16") == INF and round_fraction(Fraction(65519), "f16") == 65504.0
+    assert round_fraction(Fraction(257), "bf16") == 256.0 and round_fraction(Fraction(259), "bf16") == 260.0
+    thr = Fraction(2**9 - 1, 2**8) * 2**127
+    assert round_fraction(thr, "bf16") == INF and round_fraction(thr - 1, "bf16") == MAXV["bf16"]
+    assert round_fraction(Fraction(1, 2**25), "f16") == 0.0 and round_fraction(Fraction(3, 2**26), "f16") == 2.0**-24
+    assert round_fraction(Fraction(1, 2**134), "bf16") == 0.0 and round_fraction(Fraction(3, 2**135), "bf16") == 2.0**-133
+    # hand-verifiable values
+    assert f_softmax([0.0] * 4, "f16") == [0.25] * 4 and f_softmax([7.0] * 3, "bf16") == [float.fromhex("0x1.56p-2")] * 3
+    assert f_softmax([1.0, 2.0, 3.0], "f16")[2] == 1362 / 2048  # 0.665241 * 2048 = 1362.41
+    assert f_log_softmax([2000.0, -0.5], "f16") == [-0.0, -2001.0]  # midpoint -2000.5 minus e^-2000.5
+    assert f_log_softmax([16.0, -65504.0], "f16")[1] == -INF  # -(MAX + ulp/2) - tiny
+    assert f_log_softmax([15.5, -65504.0], "f16")[1] == -65504.0
+    assert f_softmax([0.0, -17.5], "f16")[1] == 0.0 and f_softmax([0.0, -17.0], "f16")[1] == 2.0**-24
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1080,6 +1389,8 @@ def build():
     gen_backward(T, rng)
     gen_masked(T, rng)
     gen_attention(T, rng)
+    # Reduced formats last, from their own stream: the f32/f64 cases above stay unchanged.
+    gen_reduced(T, random.Random(SEED + 16))
     for c in T.cases:  # structural sanity
         f = c["function"]
         ne = len(c["expected"])

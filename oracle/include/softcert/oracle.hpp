@@ -30,9 +30,9 @@
 namespace softcert::oracle {
 
 // One exact value: `value` is the exact result rounded to nearest-even in T (subnormals kept,
-// overflow to ±inf); `hi + lo` is the exact result to within the Ziv loop's final enclosure
-// (working precision 2p + 20 bits or more, less what a long row's sum loses: 2^-55 relative or
-// better in the tests; for fractional ULP error);
+// overflow to ±inf); `hi + lo` is the exact result to about the Ziv loop's final working
+// precision (2p + 20 bits or more for T's p, less what a long row's sum loses: 42 bits for
+// binary16, 68 for f32), plenty for fractional ULP errors, not a 106-bit value;
 // `exact` says the exact result is representable in T, so `value` is the exact result itself.
 template <typename T>
 struct Exact {
