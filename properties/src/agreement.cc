@@ -287,7 +287,7 @@ Agreement measure(const Implementation& impl, std::span<const Case<T>> cases,
     }
     const std::vector<double> bound = bounds(c, model);
     Agreement::Sample sample;
-    if (nothing_attended(c) && allowed_when_nothing_attended(out, c.format())) {  // a §2 convention
+    if (nothing_attended(c) && allowed_when_nothing_attended(c, out)) {  // a §2 convention
       a.outputs += out.size();
       sample.n = c.x.size();
       a.samples.push_back(sample);

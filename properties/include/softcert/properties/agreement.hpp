@@ -119,10 +119,22 @@ bool nothing_attended(const Case<T>& c) {
   }
   return true;
 }
+// For masked_softmax the convention may also hold on the kept entries alone, the masked ones
+// being 0 by the function's definition (JAX's softmax(where=) gives NaN there and 0 elsewhere).
 template <typename T>
-bool allowed_when_nothing_attended(const std::vector<T>& y, const FloatFormat& f) {
-  return std::all_of(y.begin(), y.end(), [](T v) { return std::isnan(v); }) ||
-         std::all_of(y.begin(), y.end(), [](T v) { return v == 0; }) || uniform(y, f);
+bool allowed_when_nothing_attended(const Case<T>& c, const std::vector<T>& y) {
+  auto convention = [&](const std::vector<T>& v) {
+    return std::all_of(v.begin(), v.end(), [](T x) { return std::isnan(x); }) ||
+           std::all_of(v.begin(), v.end(), [](T x) { return x == 0; }) || (!v.empty() && uniform(v, c.format()));
+  };
+  if (convention(y)) return true;
+  if (c.function != Function::masked_softmax) return false;
+  std::vector<T> kept;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    if (c.keep[i] != 0) kept.push_back(y[i]);
+    else if (y[i] != 0) return false;
+  }
+  return convention(kept);
 }
 
 // ULP error and the bound test of output i in the case's format.
