@@ -47,6 +47,12 @@ if(NOT nlohmann_json_FOUND)
   softcert_missing("nlohmann-json" nlohmann-json3-dev)
 endif()
 
+# Google Highway: lib's `simd` algorithm (runtime dispatch over AVX-512, AVX2, SSE4, scalar).
+find_package(hwy QUIET)
+if(NOT hwy_FOUND)
+  softcert_missing("Google Highway" libhwy-dev)
+endif()
+
 find_package(rapidcheck QUIET)
 if(NOT rapidcheck_FOUND)
   softcert_missing("RapidCheck" librapidcheck-dev)

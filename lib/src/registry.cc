@@ -8,7 +8,8 @@
 namespace softcert {
 
 const std::vector<Implementation>& builtin_implementations() {
-  static const std::vector<Implementation> all = {lib::make_stable(), lib::make_online(), lib::make_accurate()};
+  static const std::vector<Implementation> all = {lib::make_stable(), lib::make_online(), lib::make_accurate(),
+                                                  lib::make_simd()};
   return all;
 }
 

@@ -60,7 +60,7 @@ class Catalogue : public ::testing::TestWithParam<std::string> {};
 TEST_P(Catalogue, F32) { check_catalogue<float>(*find_builtin(GetParam())); }
 TEST_P(Catalogue, F64) { check_catalogue<double>(*find_builtin(GetParam())); }
 
-INSTANTIATE_TEST_SUITE_P(Lib, Catalogue, ::testing::Values("stable", "online", "accurate"),
+INSTANTIATE_TEST_SUITE_P(Lib, Catalogue, ::testing::Values("stable", "online", "accurate", "simd"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -55,7 +55,7 @@ class OracleAgreement : public ::testing::TestWithParam<Param> {
                                id, regime_name(regime), a.max_ulp, a.max_ulp_normal, a.max_bound_ratio);
       EXPECT_EQ(a.declined, 0u) << id;
       EXPECT_EQ(a.over_bound, 0u) << id << " worst: " << a.worst;
-      if (impl.name == "accurate" && sizeof(T) == sizeof(float) && faithful_promise(function)) {
+      if ((impl.name == "accurate" || impl.name == "simd") && sizeof(T) == sizeof(float) && faithful_promise(function)) {
         EXPECT_LE(a.max_ulp_normal, 1.0) << id << " worst: " << a.worst;
       }
     }

@@ -1,0 +1,357 @@
+// lib's `simd` algorithm (its vectorised f32 kernels) on EVERY Highway target compiled into it that this CPU can run, not only
+// the one dispatch picks: each test forces dispatch to each target in turn
+// (hwy::SetSupportedTargetsForTest) and checks
+//   - <= 1 ULP against the oracle on every output, subnormal ones included, in every regime of
+//     properties/regimes.hpp (every n from 1 to 67 for the SIMD tails, rows of 10^5 and more);
+//   - special rows (NaN, +inf, only -inf) bit for bit as `accurate` gives them (special.hpp), and
+//     -inf entries of regular rows exactly 0 / -inf;
+//   - a batch of rows computes what each row computes alone.
+// It links the oracle (through properties), hence its own executable.
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "simd.hpp"
+#include "softcert/properties/agreement.hpp"
+
+namespace softcert::properties {
+namespace {
+
+constexpr float inf = std::numeric_limits<float>::infinity();
+constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+constexpr Function kVectorised[] = {Function::softmax,       Function::log_softmax,   Function::logsumexp,
+                                    Function::cross_entropy, Function::cross_entropy_grad, Function::sigmoid,
+                                    Function::masked_softmax, Function::softmax_temperature};
+// The functions of a row (not elementwise).
+constexpr Function kRowwise[] = {Function::softmax,       Function::log_softmax,        Function::logsumexp,
+                                 Function::cross_entropy, Function::cross_entropy_grad, Function::softmax_temperature};
+
+const Implementation& simd() {
+  const Implementation* impl = find_builtin("simd");
+  EXPECT_NE(impl, nullptr);
+  return *impl;
+}
+
+// Runs body(name) once per target, dispatch forced to it; restores the real CPU afterwards.
+template <typename Body>
+void for_each_target(Body&& body) {
+  const std::vector<std::int64_t> targets = lib::simd_targets();
+  ASSERT_FALSE(targets.empty());
+  for (std::int64_t target : targets) {
+    hwy::SetSupportedTargetsForTest(target);
+    const std::string name = hwy::TargetName(target);
+    EXPECT_EQ(lib::simd_dispatched_target(), target) << name;
+    SCOPED_TRACE(name);
+    body(name);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+TEST(Simd, CompilesTheX86TargetsAndRunsWhatTheCpuHas) {
+  std::string names;
+  for (std::int64_t t : lib::simd_targets()) names += std::string(" ") + hwy::TargetName(t);
+  std::cout << "simd targets run here:" << names << "\n";
+  const auto best = lib::simd_targets().front();
+  EXPECT_EQ(lib::simd_dispatched_target(), best) << "dispatch picks the best target";
+  EXPECT_GE(lib::simd_targets().size(), 2u) << "at least one vector target and the scalar fallback";
+}
+
+// The cases of one function: every regime, every SIMD tail length, a few large rows. Built once
+// (the oracle is the slow part) and measured on every target.
+std::vector<Case<float>> cases_of(Function f) {
+  std::vector<Case<float>> cases;
+  for (Regime r : kAllRegimes) {
+    if (!applicable(f, r)) continue;
+    const std::size_t count = r == Regime::large_n ? 1 : r == Regime::simd_tails ? 67 : 16;
+    for (std::size_t i = 0; i < count; ++i) cases.push_back(make_case<float>(f, r, 0x51d0000u + i));
+  }
+  return cases;
+}
+
+TEST(Simd, WithinOneUlpOfTheOracleOnEveryTarget) {
+  for (Function f : kVectorised) {
+    const std::vector<Case<float>> cases = cases_of(f);
+    for_each_target([&](const std::string& target) {
+      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      std::cout << target << " f32 " << function_name(f) << ": " << a.outputs << " outputs, max " << a.max_ulp
+                << " ULP (normal range " << a.max_ulp_normal << ")\n";
+      EXPECT_EQ(a.declined, 0u);
+      EXPECT_EQ(a.over_bound, 0u) << a.worst;
+      // Subnormal outputs too: they are rounded once, not flushed.
+      EXPECT_LE(a.max_ulp, 1.0) << function_name(f) << " worst: " << a.worst;
+    });
+  }
+}
+
+// f16/bf16 softmax and log_softmax go through the f32 kernels: within 1 ULP of the format.
+TEST(Simd, ReducedFormatsWithinOneUlpOnEveryTarget) {
+  for (const FloatFormat* format : kReducedFormats) {
+    for (Function f : {Function::softmax, Function::log_softmax}) {
+      std::vector<Case<float>> cases;
+      for (Regime r : kAllRegimes) {
+        const std::size_t count = r == Regime::large_n ? 0 : r == Regime::simd_tails ? 67 : 8;  // large n: the f32 test
+        for (std::size_t i = 0; i < count; ++i) cases.push_back(make_reduced_case(f, r, 0x5eed00u + i, *format));
+      }
+      for_each_target([&](const std::string& target) {
+        const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+        std::cout << target << " " << format->name << " " << function_name(f) << ": max " << a.max_ulp << " ULP\n";
+        EXPECT_EQ(a.declined, 0u);
+        EXPECT_LE(a.max_ulp, 1.0) << a.worst;
+      });
+    }
+  }
+}
+
+using Bits = std::vector<std::uint32_t>;
+Bits bits(const std::vector<float>& v) {
+  Bits b(v.size());
+  std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+  return b;
+}
+
+// Runs f of impl on rows × n, returning the outputs (one per row for logsumexp).
+std::vector<float> run_rows(const Implementation& impl, Function f, const std::vector<float>& x, std::size_t rows,
+                            std::size_t n) {
+  std::vector<float> y(f == Function::logsumexp ? rows : rows * n, -7.0f);
+  int status = 0;
+  if (f == Function::softmax) status = impl.f32.softmax(x.data(), y.data(), rows, n);
+  if (f == Function::log_softmax) status = impl.f32.log_softmax(x.data(), y.data(), rows, n);
+  if (f == Function::logsumexp) status = impl.f32.logsumexp(x.data(), y.data(), rows, n);
+  EXPECT_EQ(status, SOFTCERT_OK);
+  return y;
+}
+
+TEST(Simd, SpecialRowsAreAccurateOnesBitForBit) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> g(0, 4);
+  std::vector<std::vector<float>> rows;
+  for (std::size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67, 1000}) {
+    // Special values at the start, in the vector body and in the tail.
+    for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
+      std::vector<float> row(n);
+      for (float& v : row) v = g(rng);
+      for (float special : {nan, inf, -inf}) {
+        std::vector<float> r = row;
+        r[at] = special;
+        rows.push_back(r);
+      }
+      std::vector<float> two_inf = row;  // k = 2 entries +inf (k = 1 when they coincide)
+      two_inf[at] = inf, two_inf[n - 1 - at] = inf;
+      rows.push_back(two_inf);
+      std::vector<float> nan_and_inf = row;
+      nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
+      rows.push_back(nan_and_inf);
+    }
+    rows.emplace_back(n, -inf);
+    rows.emplace_back(n, inf);
+    std::vector<float> one_finite(n, -inf);  // regular: one finite entry among -inf
+    one_finite[n / 2] = 3.5f;
+    rows.push_back(one_finite);
+  }
+  const Implementation& accurate = *find_builtin("accurate");
+  for_each_target([&](const std::string&) {
+    for (const std::vector<float>& row : rows) {
+      const std::size_t n = row.size();
+      const bool regular = std::count(row.begin(), row.end(), -inf) < static_cast<long>(n) &&
+                           std::none_of(row.begin(), row.end(), [](float v) { return std::isnan(v) || v == inf; });
+      const bool sole = std::count(row.begin(), row.end(), -inf) == static_cast<long>(n - 1);
+      for (Function f : kRowwise) {
+        for (std::size_t label : {std::size_t(0), n / 2, n - 1}) {  // on and off the special entries
+          Case<float> c;
+          c.function = f;
+          c.x = row;
+          c.label = static_cast<std::int64_t>(label);
+          c.t = 0.37f;  // softmax_temperature's
+          std::vector<float> got, want;
+          ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+          ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
+          const std::string what = std::string(function_name(f)) + " n=" + std::to_string(n) + " label=" +
+                                   std::to_string(label) + " " + hex_floats<float>(row);
+          if (!regular) {
+            EXPECT_EQ(bits(got), bits(want)) << what;
+            continue;
+          }
+          // A regular row with -inf entries: exactly +0 (softmax, gradient off the label) or -inf
+          // (log_softmax) there; a sole finite entry gets exactly 1 (softmax, gradient off the
+          // label) or +0 (log_softmax), and every output is accurate's.
+          if (f != Function::logsumexp && f != Function::cross_entropy) {
+            for (std::size_t i = 0; i < n; ++i) {
+              if ((row[i] != -inf && !sole) || (f == Function::cross_entropy_grad && i == label)) continue;
+              const float expect = row[i] == -inf ? (f == Function::log_softmax ? -inf : 0.0f)
+                                                  : (f == Function::log_softmax ? 0.0f : 1.0f);
+              EXPECT_EQ(bits({got[i]}), bits({expect})) << what << " i=" << i;
+            }
+          }
+          if (sole) EXPECT_EQ(bits(got), bits(want)) << what;
+        }
+      }
+    }
+  });
+}
+
+// masked_softmax: masked positions are +0 whatever they hold (NaN, +inf); kept NaN or +inf make
+// the row special; nothing kept is all +0. Special rows bit for bit as accurate's, the rest within
+// 1 ULP of the oracle.
+TEST(Simd, MaskedRowsWithSpecialValues) {
+  std::mt19937_64 rng(29);
+  std::normal_distribution<float> g(0, 4);
+  const float values[] = {nan, inf, -inf};
+  std::vector<Case<float>> regular;
+  std::vector<Case<float>> special;
+  for (std::size_t i = 0; i < 300; ++i) {
+    Case<float> c;
+    c.function = Function::masked_softmax;
+    c.x.resize(1 + rng() % 67);
+    c.keep.resize(c.x.size());
+    for (float& v : c.x) v = g(rng);
+    for (auto& k : c.keep) k = static_cast<std::uint8_t>(rng() % 3 != 0);
+    for (std::size_t k = 0; k < 1 + i % 3; ++k) c.x[rng() % c.x.size()] = values[rng() % std::size(values)];
+    if (i % 10 == 0) std::fill(c.keep.begin(), c.keep.end(), 0);
+    fill_exact(c);
+    bool is_special = std::none_of(c.keep.begin(), c.keep.end(), [](std::uint8_t k) { return k != 0; });
+    for (std::size_t j = 0; j < c.x.size(); ++j) {
+      if (c.keep[j] && (std::isnan(c.x[j]) || c.x[j] == inf)) is_special = true;
+    }
+    bool all_neg = true;
+    for (std::size_t j = 0; j < c.x.size(); ++j) all_neg = all_neg && (!c.keep[j] || c.x[j] == -inf);
+    (is_special || all_neg ? special : regular).push_back(c);
+  }
+  const Implementation& accurate = *find_builtin("accurate");
+  for_each_target([&](const std::string&) {
+    for (const Case<float>& c : special) {
+      std::vector<float> got, want;
+      ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+      ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
+      EXPECT_EQ(bits(got), bits(want)) << describe_inputs(c);
+    }
+    const Agreement a = measure<float>(simd(), regular, bound_model_for("simd"));
+    EXPECT_LE(a.max_ulp, 1.0) << a.worst;
+    for (const Case<float>& c : regular) {  // masked positions exactly +0
+      std::vector<float> got;
+      ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+      for (std::size_t j = 0; j < got.size(); ++j) {
+        if (!c.keep[j]) EXPECT_EQ(bits({got[j]}), bits({0.0f})) << describe_inputs(c) << " j=" << j;
+      }
+    }
+  });
+}
+
+TEST(Simd, SigmoidSpecialAndThresholdValues) {
+  const float lim = std::numeric_limits<float>::max(), tiny = std::numeric_limits<float>::denorm_min(),
+              small = std::numeric_limits<float>::min();
+  Case<float> c;
+  c.function = Function::sigmoid;
+  c.x = {nan, inf, -inf, 0.0f, -0.0f, tiny, -tiny, small, -small, lim, -lim, 88.7f, -88.7f, 103.9f, -103.9f,
+         104.0f, -104.0f, 17.0f, -17.0f, 1e-8f, -1e-8f, 0.5f, -0.5f, 708.5f, -708.5f, 745.2f, -745.2f};
+  fill_exact(c);
+  const Implementation& accurate = *find_builtin("accurate");
+  for_each_target([&](const std::string&) {
+    std::vector<float> got, want;
+    ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+    ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
+    for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(bits({got[i]}), bits({want[i]})) << i;  // NaN, ±inf, ±0
+    const Agreement a = measure<float>(simd(), std::span<const Case<float>>(&c, 1), bound_model_for("simd"));
+    EXPECT_LE(a.max_ulp, 1.0) << a.worst;
+  });
+}
+
+// logsumexp where max + L cancels (max < 0, lse near 0): the rows are shifted so that lse is about
+// delta in [2^-19, 2^-6], which sends them to the accurate recomputation.
+TEST(Simd, LogsumexpNearZeroWithinOneUlp) {
+  std::mt19937_64 rng(19);
+  std::normal_distribution<double> g(0, 2);
+  std::uniform_real_distribution<double> u(-19, -6);
+  std::vector<Case<float>> cases;
+  while (cases.size() < 150) {
+    const std::size_t n = 2 + rng() % 70;
+    std::vector<float> z(n);
+    for (float& v : z) v = static_cast<float>(g(rng));
+    long double sum = 0;
+    for (float v : z) sum += std::exp(static_cast<long double>(v));
+    const double delta = (rng() % 2 ? 1.0 : -1.0) * std::exp2(u(rng));
+    const double shift = static_cast<double>(std::log(sum)) - delta;
+    Case<float> c;
+    c.function = Function::logsumexp;
+    for (float v : z) c.x.push_back(static_cast<float>(v - shift));
+    fill_exact(c);
+    if (std::fabs(c.exact[0].hi) < 0x1p-20) continue;  // below every algorithm's reach (see simd.cc)
+    cases.push_back(c);
+  }
+  for_each_target([&](const std::string& target) {
+    const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+    std::cout << target << " f32 logsumexp near 0: max " << a.max_ulp << " ULP\n";
+    EXPECT_LE(a.max_ulp, 1.0) << a.worst;
+  });
+}
+
+// Rows with finite entries far below the max (beyond exp's range: pass 2 masks them) and with
+// -inf, +-FLT_MAX and subnormal entries, for every row function: <= 1 ULP on every target.
+TEST(Simd, DeepRowsWithinOneUlp) {
+  const float lim = std::numeric_limits<float>::max(), tiny = std::numeric_limits<float>::denorm_min();
+  std::mt19937_64 rng(23);
+  std::normal_distribution<float> g(0, 3);
+  const float deep[] = {-750.0f, -1e6f, -lim, -inf, tiny, -tiny, 0.0f};
+  for (Function f : kRowwise) {
+    std::vector<Case<float>> cases;
+    for (std::size_t i = 0; i < 40; ++i) {
+      Case<float> c;
+      c.function = f;
+      c.x.resize(1 + rng() % 40);
+      for (float& v : c.x) v = g(rng);
+      for (std::size_t k = 0; k < 3; ++k) c.x[rng() % c.x.size()] = deep[rng() % std::size(deep)];
+      if (i % 4 == 0) c.x[rng() % c.x.size()] = lim;  // the max at the top of the range
+      c.label = static_cast<std::int64_t>(rng() % c.x.size());
+      c.t = i % 2 ? 1e-3f : 7.0f;  // softmax_temperature's: the shift scaled past and back from the floor
+      fill_exact(c);
+      cases.push_back(c);
+    }
+    for_each_target([&](const std::string&) {
+      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      EXPECT_LE(a.max_ulp, 1.0) << function_name(f) << " worst: " << a.worst;
+    });
+  }
+}
+
+TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> g(0, 10);
+  for_each_target([&](const std::string&) {
+    for (std::size_t n : {1, 3, 8, 13, 67, 4099}) {
+      const std::size_t rows = 6;
+      std::vector<float> x(rows * n);
+      for (float& v : x) v = g(rng);
+      x[1 * n] = inf;                                            // a special row between regular ones
+      for (std::size_t i = 0; i < n; ++i) x[3 * n + i] = -inf;  // a fully masked row
+      for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp}) {
+        const std::vector<float> batch = run_rows(simd(), f, x, rows, n);
+        const std::size_t per_row = f == Function::logsumexp ? 1 : n;
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::vector<float> row(x.begin() + r * n, x.begin() + (r + 1) * n);
+          const std::vector<float> alone = run_rows(simd(), f, row, 1, n);
+          const std::vector<float> part(batch.begin() + r * per_row, batch.begin() + (r + 1) * per_row);
+          EXPECT_EQ(bits(part), bits(alone)) << function_name(f) << " n=" << n << " row " << r;
+        }
+      }
+    }
+  });
+}
+
+TEST(Simd, BadInputIsRejectedBeforeDispatch) {
+  float x[4] = {1, 2, 3, 4}, y[4] = {};
+  EXPECT_EQ(simd().f32.softmax(nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(simd().f32.log_softmax(x, y, 0, 4), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(simd().f32.logsumexp(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(simd().f32.softmax(x, y, std::size_t(1) << 62, 4), SOFTCERT_ERR_SIZE);
+}
+
+}  // namespace
+}  // namespace softcert::properties
