@@ -12,22 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "plugin_test_support.hpp"
 #include "softcert/abi.h"
 #include "softcert/bounds.hpp"
 #include "softcert/oracle.hpp"
 
 namespace {
 
-struct Library {
-  void* handle;
-  explicit Library(const char* path) : handle(dlopen(path, RTLD_NOW | RTLD_LOCAL)) {}
-  ~Library() { if (handle) dlclose(handle); }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
-};
+using softcert::adapters::test::Library;
 
-using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using softcert::adapters::test::Rows32;
 using Rows64 = int (*)(const double*, double*, size_t, size_t);
 using Rows16 = int (*)(const uint16_t*, uint16_t*, size_t, size_t);
 using Backward32 = int (*)(const float*, const float*, float*, size_t, size_t);

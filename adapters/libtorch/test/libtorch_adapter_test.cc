@@ -11,22 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "plugin_test_support.hpp"
 #include "softcert/abi.h"
 
 namespace {
 
-struct Library {
-  void* handle;
-  explicit Library(const char* path) : handle(dlopen(path, RTLD_NOW | RTLD_LOCAL)) {}
-  ~Library() { if (handle) dlclose(handle); }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
-};
+using softcert::adapters::test::Library;
 
 using Masked32 = int (*)(const float*, const uint8_t*, float*, size_t, size_t);
 using Masked64 = int (*)(const double*, const uint8_t*, double*, size_t, size_t);
-using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using softcert::adapters::test::Rows32;
 using Temperature32 = int (*)(const float*, float*, size_t, size_t, float);
 using Labelled32 = int (*)(const float*, const int64_t*, float*, size_t, size_t);
 using Attention32 = int (*)(const float*, const float*, const float*, float*, size_t, size_t, size_t, size_t, int);

@@ -13,27 +13,24 @@
 #include <thread>
 #include <vector>
 
+#include "plugin_test_support.hpp"
 #include "softcert/abi.h"
 #include "softcert/oracle.hpp"
 
 namespace {
 
-struct Library {
-  void* handle;
-  Library() : handle(dlopen(SOFTCERT_ONEDNN_PLUGIN, RTLD_NOW | RTLD_LOCAL)) {}
-  ~Library() { if (handle) dlclose(handle); }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
+// The plugin under test, loaded as the certifier loads it.
+struct Plugin : softcert::adapters::test::Library {
+  Plugin() : Library(SOFTCERT_ONEDNN_PLUGIN) {}
 };
 
-using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using softcert::adapters::test::Rows32;
 using Rows16 = int (*)(const uint16_t*, uint16_t*, size_t, size_t);
 using Backward32 = int (*)(const float*, const float*, float*, size_t, size_t);
 using Elementwise32 = int (*)(const float*, float*, size_t);
 
 TEST(OnednnAdapter, LoadsAndNamesTheLinkedOnednnVersion) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto version = lib.symbol<int (*)()>("softcert_abi_version");
   ASSERT_NE(version, nullptr);
@@ -47,7 +44,7 @@ TEST(OnednnAdapter, LoadsAndNamesTheLinkedOnednnVersion) {
 }
 
 TEST(OnednnAdapter, ExportsWhatOnednnHasAndNothingElse) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   for (const char* s : {"softcert_softmax_f32", "softcert_log_softmax_f32", "softcert_softmax_backward_f32",
                         "softcert_sigmoid_f32", "softcert_softmax_bf16", "softcert_log_softmax_bf16",
@@ -63,7 +60,7 @@ TEST(OnednnAdapter, ExportsWhatOnednnHasAndNothingElse) {
 }
 
 TEST(OnednnAdapter, RejectsBadInputWithoutWriting) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto softmax = lib.symbol<Rows32>("softcert_softmax_f32");
   auto backward = lib.symbol<Backward32>("softcert_softmax_backward_f32");
@@ -83,7 +80,7 @@ TEST(OnednnAdapter, RejectsBadInputWithoutWriting) {
 
 // Without bf16/f16 support on this CPU oneDNN has no primitive: the call declines and writes nothing.
 TEST(OnednnAdapter, ReducedPrecisionRunsOrDeclines) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto softmax = lib.symbol<Rows16>("softcert_softmax_bf16");
   const uint16_t x[2] = {0x3f80, 0x4000};  // bfloat16 1 and 2
@@ -103,7 +100,7 @@ TEST(OnednnAdapter, ReducedPrecisionRunsOrDeclines) {
 // oneDNN's exp flushes tiny probabilities: softmax([0, -100]) has exactly 0 where the exact value
 // is e^-100/(1+e^-100) ≈ 3.7e-44, a subnormal the oracle keeps. Sigmoid too.
 TEST(OnednnAdapter, FlushesTinyProbabilitiesToZero) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::vector<float> z = {0, -100};
   ASSERT_NE(softcert::oracle::softmax(std::span<const float>(z))[1].value, 0.f);
@@ -121,7 +118,7 @@ TEST(OnednnAdapter, FlushesTinyProbabilitiesToZero) {
 // oneDNN's jit log_softmax (avx2 kernels) computes log(Σ) with an approximation that is not 0 at
 // 1: a one-element row gives 0x1.8p-20 instead of exactly 0 (docs/findings/onednn-log-softmax-positive.md).
 TEST(OnednnAdapter, LogSoftmaxOfOneElementIsNotZeroOnAvx2) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::string name = lib.symbol<const char* (*)()>("softcert_name")();
   if (name.find("jit:avx2") == std::string::npos) GTEST_SKIP() << "pinned for oneDNN's jit:avx2 kernels: " << name;
@@ -134,7 +131,7 @@ TEST(OnednnAdapter, LogSoftmaxOfOneElementIsNotZeroOnAvx2) {
 
 // Backward is oneDNN's: y ⊙ (dy − Σ y·dy), here with exactly representable data.
 TEST(OnednnAdapter, BackwardMatchesTheOracleOnASimpleRow) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::vector<float> y = {0.25f, 0.75f}, dy = {1, 0};
   float dx[2];
@@ -147,26 +144,9 @@ TEST(OnednnAdapter, BackwardMatchesTheOracleOnASimpleRow) {
 // The certifier may call from several threads: concurrent calls of different shapes give what
 // the same calls give one at a time.
 TEST(OnednnAdapter, ConcurrentCallsAgreeWithSequentialOnes) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto kernel = lib.symbol<Rows32>("softcert_log_softmax_f32");
-  constexpr int kThreads = 4;
-  std::vector<std::vector<float>> in(kThreads), alone(kThreads), together(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    const std::size_t rows = 1 + t, n = 3 + 5 * t;
-    for (std::size_t i = 0; i < rows * n; ++i) in[t].push_back(std::sin(float(i + 7 * t)) * 10);
-    alone[t].resize(rows * n);
-    together[t].resize(rows * n);
-    ASSERT_EQ(kernel(in[t].data(), alone[t].data(), rows, n), SOFTCERT_OK);
-  }
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int repeat = 0; repeat < 20; ++repeat) kernel(in[t].data(), together[t].data(), 1 + t, 3 + 5 * t);
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(together[t], alone[t]) << "thread " << t;
+  softcert::adapters::test::expect_concurrent_calls_agree(lib.symbol<Rows32>("softcert_log_softmax_f32"));
 }
 
 }  // namespace

@@ -12,25 +12,22 @@
 #include <thread>
 #include <vector>
 
+#include "plugin_test_support.hpp"
 #include "softcert/abi.h"
 #include "softcert/oracle.hpp"
 
 namespace {
 
-struct Library {
-  void* handle;
-  Library() : handle(dlopen(SOFTCERT_OPENCV_PLUGIN, RTLD_NOW | RTLD_LOCAL)) {}
-  ~Library() { if (handle) dlclose(handle); }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
+// The plugin under test, loaded as the certifier loads it.
+struct Plugin : softcert::adapters::test::Library {
+  Plugin() : Library(SOFTCERT_OPENCV_PLUGIN) {}
 };
 
-using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using softcert::adapters::test::Rows32;
 using Elementwise32 = int (*)(const float*, float*, size_t);
 
 TEST(OpencvAdapter, LoadsNamesTheLinkedOpencvAndExportsWhatItHas) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto version = lib.symbol<int (*)()>("softcert_abi_version");
   ASSERT_NE(version, nullptr);
@@ -48,7 +45,7 @@ TEST(OpencvAdapter, LoadsNamesTheLinkedOpencvAndExportsWhatItHas) {
 }
 
 TEST(OpencvAdapter, RejectsBadInputWithoutWriting) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto softmax = lib.symbol<Rows32>("softcert_log_softmax_f32");
   const float x[2] = {1, 2};
@@ -65,7 +62,7 @@ TEST(OpencvAdapter, RejectsBadInputWithoutWriting) {
 
 // Batches are rows, and a shape change between calls is honoured.
 TEST(OpencvAdapter, SoftmaxIsPerRow) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto softmax = lib.symbol<Rows32>("softcert_softmax_f32");
   const float x[4] = {0, 0, 5, 5};
@@ -80,7 +77,7 @@ TEST(OpencvAdapter, SoftmaxIsPerRow) {
 // OpenCV's LogSoftmax is log(softmax): where the probability underflows the output is -inf,
 // although the exact log-probability is finite (-100 here; docs/findings/opencv-log-softmax-underflow.md).
 TEST(OpencvAdapter, LogSoftmaxUnderflowsToMinusInfinity) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::vector<float> z = {0, -100};
   const auto exact = softcert::oracle::log_softmax(std::span<const float>(z));
@@ -94,7 +91,7 @@ TEST(OpencvAdapter, LogSoftmaxUnderflowsToMinusInfinity) {
 // OpenCV's softmax flushes tiny probabilities: softmax([0, -100]) has exactly 0 where the exact
 // value is about 3.7e-44.
 TEST(OpencvAdapter, FlushesTinyProbabilitiesToZero) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::vector<float> z = {0, -100};
   ASSERT_NE(softcert::oracle::softmax(std::span<const float>(z))[1].value, 0.f);
@@ -107,26 +104,9 @@ TEST(OpencvAdapter, FlushesTinyProbabilitiesToZero) {
 // The certifier may call from several threads: concurrent calls of different shapes give what
 // the same calls give one at a time.
 TEST(OpencvAdapter, ConcurrentCallsAgreeWithSequentialOnes) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto kernel = lib.symbol<Rows32>("softcert_log_softmax_f32");
-  constexpr int kThreads = 4;
-  std::vector<std::vector<float>> in(kThreads), alone(kThreads), together(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    const std::size_t rows = 1 + t, n = 3 + 5 * t;
-    for (std::size_t i = 0; i < rows * n; ++i) in[t].push_back(std::sin(float(i + 7 * t)) * 10);
-    alone[t].resize(rows * n);
-    together[t].resize(rows * n);
-    ASSERT_EQ(kernel(in[t].data(), alone[t].data(), rows, n), SOFTCERT_OK);
-  }
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int repeat = 0; repeat < 20; ++repeat) kernel(in[t].data(), together[t].data(), 1 + t, 3 + 5 * t);
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(together[t], alone[t]) << "thread " << t;
+  softcert::adapters::test::expect_concurrent_calls_agree(lib.symbol<Rows32>("softcert_log_softmax_f32"));
 }
 
 }  // namespace

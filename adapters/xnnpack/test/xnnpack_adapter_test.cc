@@ -11,25 +11,22 @@
 #include <thread>
 #include <vector>
 
+#include "plugin_test_support.hpp"
 #include "softcert/abi.h"
 #include "softcert/oracle.hpp"
 
 namespace {
 
-struct Library {
-  void* handle;
-  Library() : handle(dlopen(SOFTCERT_XNNPACK_PLUGIN, RTLD_NOW | RTLD_LOCAL)) {}
-  ~Library() { if (handle) dlclose(handle); }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  template <typename F> F symbol(const char* name) const { return reinterpret_cast<F>(dlsym(handle, name)); }
+// The plugin under test, loaded as the certifier loads it.
+struct Plugin : softcert::adapters::test::Library {
+  Plugin() : Library(SOFTCERT_XNNPACK_PLUGIN) {}
 };
 
-using Rows32 = int (*)(const float*, float*, size_t, size_t);
+using softcert::adapters::test::Rows32;
 using Elementwise32 = int (*)(const float*, float*, size_t);
 
 TEST(XnnpackAdapter, LoadsNamesXnnpackAndExportsWhatItHas) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto version = lib.symbol<int (*)()>("softcert_abi_version");
   ASSERT_NE(version, nullptr);
@@ -47,7 +44,7 @@ TEST(XnnpackAdapter, LoadsNamesXnnpackAndExportsWhatItHas) {
 }
 
 TEST(XnnpackAdapter, RejectsBadInputWithoutWriting) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   auto softmax = lib.symbol<Rows32>("softcert_softmax_f32");
   auto sigmoid = lib.symbol<Elementwise32>("softcert_sigmoid_f32");
@@ -66,7 +63,7 @@ TEST(XnnpackAdapter, RejectsBadInputWithoutWriting) {
 
 // Batches are rows: two rows give each row's own softmax.
 TEST(XnnpackAdapter, SoftmaxIsPerRow) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const float x[4] = {0, 0, 5, 5};
   float y[4];
@@ -77,7 +74,7 @@ TEST(XnnpackAdapter, SoftmaxIsPerRow) {
 // XNNPACK flushes tiny probabilities: softmax([0, -100]) has exactly 0 where the exact value is
 // about 3.7e-44, a subnormal the oracle keeps.
 TEST(XnnpackAdapter, FlushesTinyProbabilitiesToZero) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const std::vector<float> z = {0, -100};
   ASSERT_NE(softcert::oracle::softmax(std::span<const float>(z))[1].value, 0.f);
@@ -90,7 +87,7 @@ TEST(XnnpackAdapter, FlushesTinyProbabilitiesToZero) {
 // XNNPACK's softmax turns a NaN row into -inf everywhere, something no softmax convention (and
 // not softcert's lib) gives (docs/findings/xnnpack-softmax-nan-inf-rows.md).
 TEST(XnnpackAdapter, NanRowGivesMinusInfinity) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const float z[2] = {std::numeric_limits<float>::quiet_NaN(), 0};
   float y[2];
@@ -103,7 +100,7 @@ TEST(XnnpackAdapter, NanRowGivesMinusInfinity) {
 // (normal) value (docs/findings/xnnpack-exp-near-underflow.md): σ(-0x1.5cp+6) = 0x1p-126, exact
 // 0x1.666d0ep-126.
 TEST(XnnpackAdapter, SigmoidNearUnderflowIsAPowerOfTwo) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
   const float x = -0x1.5cp+6f;
   float y = 7;
@@ -115,26 +112,9 @@ TEST(XnnpackAdapter, SigmoidNearUnderflowIsAPowerOfTwo) {
 // The certifier may call from several threads: concurrent calls of different shapes give what
 // the same calls give one at a time.
 TEST(XnnpackAdapter, ConcurrentCallsAgreeWithSequentialOnes) {
-  Library lib;
+  Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto kernel = lib.symbol<Rows32>("softcert_softmax_f32");
-  constexpr int kThreads = 4;
-  std::vector<std::vector<float>> in(kThreads), alone(kThreads), together(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    const std::size_t rows = 1 + t, n = 3 + 5 * t;
-    for (std::size_t i = 0; i < rows * n; ++i) in[t].push_back(std::sin(float(i + 7 * t)) * 10);
-    alone[t].resize(rows * n);
-    together[t].resize(rows * n);
-    ASSERT_EQ(kernel(in[t].data(), alone[t].data(), rows, n), SOFTCERT_OK);
-  }
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int repeat = 0; repeat < 20; ++repeat) kernel(in[t].data(), together[t].data(), 1 + t, 3 + 5 * t);
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(together[t], alone[t]) << "thread " << t;
+  softcert::adapters::test::expect_concurrent_calls_agree(lib.symbol<Rows32>("softcert_softmax_f32"));
 }
 
 }  // namespace
