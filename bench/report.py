@@ -148,7 +148,7 @@ def main():
     w("Figures are ns per element (lower is faster), the median of the repetitions.")
     w("")
     command = read_text(args.results_dir, "command.txt").strip()
-    first = command.splitlines()[0] if command else ""
+    first = command.splitlines()[0].strip() if command else ""
     if first.startswith("bash bench/run.sh") and first != "bash bench/run.sh":
         w(f"**Partial run** (`{first}`): not the figures of record; `bash bench/run.sh` on a quiet machine "
           "gives them.")
