@@ -266,6 +266,18 @@ HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   return std::log1p((ties - 1) + rest);
 }
 
+// softmax of a regular row (row = ScanRow(z, n)): exp and sum (terms kept in `scratch` when
+// given), then one rounding per output.
+void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo& row, double* scratch) {
+  WithMask(row, [&](auto mask) {
+    constexpr bool kMask = decltype(mask)::value;
+    double sum = 0, unused = 0;
+    if (scratch) RowSum<false, true, kMask>(z, 0, n, row.max, scratch, sum, unused);
+    else RowSum<false, false, kMask>(z, 0, n, row.max, nullptr, sum, unused);
+    RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum);
+  });
+}
+
 void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, double* scratch) {
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
@@ -275,13 +287,7 @@ void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, doub
       softmax_special(scan_row(z, n), z, out, n);
       continue;
     }
-    WithMask(row, [&](auto mask) {
-      constexpr bool kMask = decltype(mask)::value;
-      double sum = 0, unused = 0;
-      if (scratch) RowSum<false, true, kMask>(z, 0, n, row.max, scratch, sum, unused);
-      else RowSum<false, false, kMask>(z, 0, n, row.max, nullptr, sum, unused);
-      RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum);
-    });
+    SoftmaxRegularRow(z, out, n, row, scratch);
   }
 }
 
@@ -342,13 +348,7 @@ void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::
       softmax_special(scan_row(z, n, k), z, out, n, k);
       continue;
     }
-    WithMask(row, [&](auto mask) {
-      constexpr bool kMask = decltype(mask)::value;
-      double sum = 0, unused = 0;
-      if (scratch) RowSum<false, true, kMask>(masked, 0, n, row.max, scratch, sum, unused);
-      else RowSum<false, false, kMask>(masked, 0, n, row.max, nullptr, sum, unused);
-      RowNormalise<kMask>(masked, scratch, out, n, row.max, 1 / sum);
-    });
+    SoftmaxRegularRow(masked, out, n, row, scratch);
   }
 }
 

@@ -40,12 +40,7 @@ TEST(CudnnAdapter, LoadsNamesItsVersionAndExportsWhatCudnnHas) {
   for (const char* path : kPlugins) {
     Library lib(path);
     ASSERT_NE(lib.handle, nullptr) << path << ": " << dlerror();
-    auto version = lib.symbol<int (*)()>("softcert_abi_version");
-    ASSERT_NE(version, nullptr);
-    EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
-    auto name = lib.symbol<const char* (*)()>("softcert_name");
-    ASSERT_NE(name, nullptr);
-    EXPECT_EQ(std::string(name()).rfind("cuDNN 9.", 0), 0u) << name();
+    softcert::adapters::test::expect_abi_and_name(lib, "cuDNN 9.");
     const bool fast = std::string(path).find("cudnn-fast") != std::string::npos;
     EXPECT_NE(lib.symbol<void*>("softcert_softmax_f32"), nullptr);
     EXPECT_NE(lib.symbol<void*>("softcert_softmax_f64"), nullptr);

@@ -28,12 +28,7 @@ using Attention32 = int (*)(const float*, const float*, const float*, float*, si
 TEST(LibtorchAdapter, LoadsNamesLibtorchAndExportsWhatLibtorchHas) {
   Library lib(SOFTCERT_LIBTORCH_PLUGIN);
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto version = lib.symbol<int (*)()>("softcert_abi_version");
-  ASSERT_NE(version, nullptr);
-  EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
-  auto name = lib.symbol<const char* (*)()>("softcert_name");
-  ASSERT_NE(name, nullptr);
-  EXPECT_EQ(std::string(name()).rfind("libtorch 1.", 0), 0u) << name();
+  softcert::adapters::test::expect_abi_and_name(lib, "libtorch 1.");
   for (const char* function : {"softmax", "log_softmax", "logsumexp", "softmax_temperature", "sigmoid", "cross_entropy",
                                "cross_entropy_grad", "softmax_backward", "masked_softmax", "attention"}) {
     for (const char* type : {"f32", "f64"}) {

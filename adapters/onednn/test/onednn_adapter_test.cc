@@ -32,15 +32,10 @@ using Elementwise32 = int (*)(const float*, float*, size_t);
 TEST(OnednnAdapter, LoadsAndNamesTheLinkedOnednnVersion) {
   Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto version = lib.symbol<int (*)()>("softcert_abi_version");
-  ASSERT_NE(version, nullptr);
-  EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
-  auto name = lib.symbol<const char* (*)()>("softcert_name");
-  ASSERT_NE(name, nullptr);
   const dnnl_version_t* v = dnnl_version();
   const std::string expected = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                                std::to_string(v->patch) + " ";
-  EXPECT_EQ(std::string(name()).rfind(expected, 0), 0u) << name();
+  softcert::adapters::test::expect_abi_and_name(lib, expected);
 }
 
 TEST(OnednnAdapter, ExportsWhatOnednnHasAndNothingElse) {
@@ -67,11 +62,7 @@ TEST(OnednnAdapter, RejectsBadInputWithoutWriting) {
   auto sigmoid = lib.symbol<Elementwise32>("softcert_sigmoid_f32");
   const float x[2] = {1, 2};
   float y[2] = {7, 7};
-  EXPECT_EQ(softmax(nullptr, y, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, nullptr, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, y, 0, 2), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, std::numeric_limits<size_t>::max() / 2, 4), SOFTCERT_ERR_SIZE);
+  softcert::adapters::test::expect_rows_kernel_rejects_bad_input(softmax);
   EXPECT_EQ(backward(x, nullptr, y, 1, 2), SOFTCERT_ERR_NULL);
   EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(y[0], 7.f);

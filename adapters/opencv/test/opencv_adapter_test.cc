@@ -29,12 +29,7 @@ using Elementwise32 = int (*)(const float*, float*, size_t);
 TEST(OpencvAdapter, LoadsNamesTheLinkedOpencvAndExportsWhatItHas) {
   Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto version = lib.symbol<int (*)()>("softcert_abi_version");
-  ASSERT_NE(version, nullptr);
-  EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
-  auto name = lib.symbol<const char* (*)()>("softcert_name");
-  ASSERT_NE(name, nullptr);
-  EXPECT_EQ(std::string(name()).rfind("OpenCV dnn " + cv::getVersionString() + " ", 0), 0u) << name();
+  softcert::adapters::test::expect_abi_and_name(lib, "OpenCV dnn " + cv::getVersionString() + " ");
   for (const char* s : {"softcert_softmax_f32", "softcert_log_softmax_f32", "softcert_sigmoid_f32"}) {
     EXPECT_NE(lib.symbol<void*>(s), nullptr) << s;
   }
@@ -50,11 +45,7 @@ TEST(OpencvAdapter, RejectsBadInputWithoutWriting) {
   auto softmax = lib.symbol<Rows32>("softcert_log_softmax_f32");
   const float x[2] = {1, 2};
   float y[2] = {7, 7};
-  EXPECT_EQ(softmax(nullptr, y, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, nullptr, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, y, 0, 2), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, std::numeric_limits<size_t>::max() / 2, 4), SOFTCERT_ERR_SIZE);
+  softcert::adapters::test::expect_rows_kernel_rejects_bad_input(softmax);
   EXPECT_EQ(lib.symbol<Elementwise32>("softcert_sigmoid_f32")(x, y, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(y[0], 7.f);
   EXPECT_EQ(y[1], 7.f);

@@ -28,12 +28,7 @@ using Elementwise32 = int (*)(const float*, float*, size_t);
 TEST(XnnpackAdapter, LoadsNamesXnnpackAndExportsWhatItHas) {
   Plugin lib;
   ASSERT_NE(lib.handle, nullptr) << dlerror();
-  auto version = lib.symbol<int (*)()>("softcert_abi_version");
-  ASSERT_NE(version, nullptr);
-  EXPECT_EQ(version(), SOFTCERT_ABI_VERSION);
-  auto name = lib.symbol<const char* (*)()>("softcert_name");
-  ASSERT_NE(name, nullptr);
-  EXPECT_EQ(std::string(name()).rfind("XNNPACK ", 0), 0u) << name();
+  softcert::adapters::test::expect_abi_and_name(lib, "XNNPACK ");
   EXPECT_NE(lib.symbol<void*>("softcert_softmax_f32"), nullptr);
   EXPECT_NE(lib.symbol<void*>("softcert_sigmoid_f32"), nullptr);
   // This XNNPACK has no f16 softmax or sigmoid operator, no f64, no log_softmax.
@@ -50,11 +45,7 @@ TEST(XnnpackAdapter, RejectsBadInputWithoutWriting) {
   auto sigmoid = lib.symbol<Elementwise32>("softcert_sigmoid_f32");
   const float x[2] = {1, 2};
   float y[2] = {7, 7};
-  EXPECT_EQ(softmax(nullptr, y, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, nullptr, 1, 2), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(softmax(x, y, 0, 2), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(softmax(x, y, std::numeric_limits<size_t>::max() / 2, 4), SOFTCERT_ERR_SIZE);
+  softcert::adapters::test::expect_rows_kernel_rejects_bad_input(softmax);
   EXPECT_EQ(sigmoid(nullptr, y, 2), SOFTCERT_ERR_NULL);
   EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(y[0], 7.f);
