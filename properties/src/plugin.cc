@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 
 #include <string>
-#include <string_view>
 
 namespace softcert::properties {
 namespace {
@@ -49,10 +48,10 @@ Plugin::Plugin(const std::string& path) {
   SOFTCERT_BIND(float, f32)
   SOFTCERT_BIND(double, f64)
 #undef SOFTCERT_BIND
-  for (const char* suffix : {"f16", "bf16"}) {
-    ReducedKernels& k = suffix == std::string_view("f16") ? impl_.f16 : impl_.bf16;
-    bind(handle_, ("softcert_softmax_" + std::string(suffix)).c_str(), k.softmax);
-    bind(handle_, ("softcert_log_softmax_" + std::string(suffix)).c_str(), k.log_softmax);
+  for (const FloatFormat* format : kReducedFormats) {
+    ReducedKernels& k = impl_.reduced(*format);
+    bind(handle_, ("softcert_softmax_" + std::string(format->name)).c_str(), k.softmax);
+    bind(handle_, ("softcert_log_softmax_" + std::string(format->name)).c_str(), k.log_softmax);
   }
 }
 
