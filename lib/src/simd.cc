@@ -1,27 +1,26 @@
 // `simd`: the f32 softmax, log_softmax, logsumexp, cross_entropy, cross_entropy_grad, sigmoid,
-// masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run time to the best target compiled here
-// (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP like `accurate` and about ten times
-// faster; f16/bf16 softmax and log_softmax go through them. Every other kernel (f64,
-// softmax_backward, attention) is `accurate`'s (make_simd).
+// masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run
+// time to the best target compiled here (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP
+// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them. Every
+// other kernel (f64, softmax_backward, attention) is `accurate`'s (make_simd).
 //
 // A row takes three passes at most:
 //   1. max, min and a NaN check in f32 lanes; a row with NaN, +inf or only -inf goes to
 //      special.hpp, exactly as in every other algorithm (its scalar scan_row runs only there);
-//   2. e_i = exp(z_i - max) and their sum in f64 lanes: z_i - max is exact in double, and Exp below
-//      is good to 2^-32.9 relative, so each term carries 9 bits beyond f32's;
-//   3. softmax: e_i · (1/S) rounded once to f32 (e_i kept from pass 2 in a per-thread scratch row
-//      while it fits in cache, recomputed otherwise); log_softmax: (z_i - max) - log1p(rest), two
-//      non-positive numbers, so no cancellation on the dominant entry (rest = the sum without one
-//      max's own term 1: pass 2 sums the terms below the max and counts the ties apart);
-//      logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with the
-//      label's term summed apart.
-// Error bound: each e_i and the sum S (blocked: <= (4096 + n/(4096·lanes))·2^-53 more) are within
-// ε ≈ 2^-32.9 relative, the quotient adds 2^-52, so the f64 result is within 2^-31.9 of the exact
-// one and its rounding to f32 within 0.5 + 2^24·2^-31.9 < 0.505 ULP, subnormal results included
-// (they are rounded once from a normal double, never flushed). log_softmax: (z_i - max) exact,
-// L = log1p(rest) within ε·L, no cancellation, so the same.
+//   2. the terms exp(z_i - max) and their sum, in f32 lanes with a table-driven exp that never
+//      rounds z_i - max, each term kept as a float pair hi + lo (see "Pass 2 in f32 lanes" below
+//      for the error bound: each term within 2^-26.6, the sum too);
+//   3. softmax: (hi_i + lo_i) · (1/S) rounded once (the pair kept from pass 2, hi in the output
+//      row itself and lo in a per-thread scratch row, while it fits in cache; recomputed beyond):
+//      within 0.70 ULP, subnormal results rounded once, never flushed; log_softmax: (z_i - max) -
+//      log1p(rest), two non-positive numbers, so no cancellation on the dominant entry (rest = the
+//      sum without one max's own term 1: pass 2 sums the terms below the max and counts the ties
+//      apart); logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with
+//      the label's term summed apart.
+// softmax_temperature keeps an f64-lane pass 2 ((z_i - max) / t is not a float), and sigmoid is
+// one f64-lane exp per input.
 // logsumexp = max + L cancels where max < 0 and lse ≈ 0: there L is recomputed with glibc's exp
-// and a compensated sum (accurate's precision) whenever pass 2's bound cannot promise 1/16 ULP.
+// and a compensated sum (accurate's precision) whenever pass 2's bound cannot promise 1/4 ULP.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -92,39 +91,31 @@ HWY_INLINE hn::Vec<D> Exp(D d, hn::Vec<D> x) {
   return hn::Mul(p, two_k);
 }
 
-// exp(z_i - m) for the lanes of d at z. With kMask, 0 where the shift is below kFloor (-inf
-// entries); without, the row has no such entry (RowMax's min says so) and the mask is skipped.
-// With kScaled, the shift is (z_i - m) · scale (softmax_temperature: scale = 1/t, within 2^-52
-// relative, so exp within 708 · 2^-52 < 2^-42 more).
-template <bool kMask, bool kScaled = false, class D>
-HWY_INLINE hn::Vec<D> Term(D d, const float* z, hn::Vec<D> m, hn::Vec<D>& shift, hn::Vec<D> scale = hn::Vec<D>()) {
+// softmax_temperature's passes, in f64 lanes: (z_i - m) / t is not a float, so the f32 path below
+// does not apply.
+// exp((z_i - m) · scale) for the lanes of d at z (scale = 1/t, within 2^-52 relative, so exp within
+// 708 · 2^-52 < 2^-42 more). With kMask, 0 where the shift is below kFloor (-inf entries);
+// without, the row has no such entry (ScanRow's min says so) and the mask is skipped.
+template <bool kMask, class D>
+HWY_INLINE hn::Vec<D> Term(D d, const float* z, hn::Vec<D> m, hn::Vec<D> scale) {
   const hn::Rebind<float, D> df;
-  shift = hn::Sub(hn::PromoteTo(d, hn::LoadU(df, z)), m);  // exact
-  if constexpr (kScaled) shift = hn::Mul(shift, scale);
+  const auto shift = hn::Mul(hn::Sub(hn::PromoteTo(d, hn::LoadU(df, z)), m), scale);  // z_i - m exact
   if constexpr (!kMask) return Exp(d, shift);
   return hn::IfThenZeroElse(hn::Lt(shift, hn::Set(d, kFloor)), Exp(d, shift));
 }
 
-// Adds Σ exp(z_i - m) over z[begin, end) ((end - begin) a multiple of Lanes(d)) to sum; with
-// kSplit, only the terms with z_i < m, and the number of z_i = m (terms exactly 1) to ties. With
-// kStore, each term also goes to store[i]. Two vectors per step, two accumulators.
-template <bool kSplit, bool kStore, bool kMask, bool kScaled, class D>
+// Adds Σ exp((z_i - m) · scale) over z[begin, end) ((end - begin) a multiple of Lanes(d)) to sum;
+// with kStore, each term also goes to store[i]. Two vectors per step, two accumulators.
+template <bool kStore, bool kMask, class D>
 HWY_INLINE void ExpSum(D d, const float* z, std::size_t begin, std::size_t end, double m, double* store,
-                       double& sum, double& ties, double scale) {
+                       double& sum, double scale) {
   const std::size_t lanes = hn::Lanes(d);
-  const auto vm = hn::Set(d, m), zero = hn::Zero(d), one = hn::Set(d, 1.0), vscale = hn::Set(d, scale);
-  auto total = zero, top = zero;
+  const auto vm = hn::Set(d, m), zero = hn::Zero(d), vscale = hn::Set(d, scale);
+  auto total = zero;
   const auto step = [&](std::size_t i, hn::Vec<D>& acc) {
-    hn::Vec<D> shift;
-    const auto e = Term<kMask, kScaled>(d, z + i, vm, shift, vscale);
+    const auto e = Term<kMask>(d, z + i, vm, vscale);
     if constexpr (kStore) hn::StoreU(e, d, store + i);
-    if constexpr (kSplit) {
-      const auto at_max = hn::Eq(shift, zero);
-      acc = hn::Add(acc, hn::IfThenZeroElse(at_max, e));
-      top = hn::Add(top, hn::IfThenElseZero(at_max, one));
-    } else {
-      acc = hn::Add(acc, e);
-    }
+    acc = hn::Add(acc, e);
   };
   for (std::size_t block = begin; block < end; block += kBlock * lanes) {
     const std::size_t stop = std::min(end, block + kBlock * lanes);
@@ -138,7 +129,6 @@ HWY_INLINE void ExpSum(D d, const float* z, std::size_t begin, std::size_t end, 
     total = hn::Add(total, hn::Add(acc0, acc1));
   }
   sum += hn::GetLane(hn::SumOfLanes(d, total));
-  if constexpr (kSplit) ties += hn::GetLane(hn::SumOfLanes(d, top));
 }
 
 // Stores the f64 lanes of v rounded to f32 at out, as IEEE rounds them (overflow to ±inf). The
@@ -156,7 +146,7 @@ HWY_INLINE void StoreRounded(D d, hn::Vec<D> v, float* out) {
 }
 
 // y_i = e_i · inv rounded once to f32, e_i from store (kStored) or recomputed from z.
-template <bool kStored, bool kMask, bool kScaled, class D>
+template <bool kStored, bool kMask, class D>
 HWY_INLINE void Normalise(D d, const float* z, const double* store, float* y, std::size_t begin,
                           std::size_t end, double m, double inv, double scale) {
   const std::size_t lanes = hn::Lanes(d);
@@ -166,8 +156,7 @@ HWY_INLINE void Normalise(D d, const float* z, const double* store, float* y, st
     if constexpr (kStored) {
       e = hn::LoadU(d, store + i);
     } else {
-      hn::Vec<D> shift;
-      e = Term<kMask, kScaled>(d, z + i, vm, shift, vscale);
+      e = Term<kMask>(d, z + i, vm, vscale);
     }
     StoreRounded(d, hn::Mul(e, vinv), y + i);
   }
@@ -232,53 +221,385 @@ HWY_INLINE void WithMask(const RowInfo& row, F&& f) {
   else f(std::false_type());
 }
 
-// Pass 2 over z[begin, end): full vectors, then the tail one lane at a time with the same arithmetic.
-template <bool kSplit, bool kStore, bool kMask, bool kScaled = false>
+// ---------------------------------------------------------------------------------------------
+// Pass 2 in f32 lanes, for softmax, log_softmax, logsumexp, cross_entropy (and its gradient) and
+// masked_softmax: eight lanes where the f64 path above has four, with the same exactness.
+//
+// The shift z_i - max is never rounded. With s = 0, or s = max where |max| > kShiftAbove (then
+// u_i = z_i - s is exact for every z_i within 150 of max: Sterbenz), u_i = z_i - s is exact, and
+// for m_s = max - s and c = n_m ln2/K (n_m the integer nearest m_s K/ln2)
+//   exp(u_i - c) = 2^((n_i - n_m)/K) exp(r_i),  n_i = round(u_i K/ln2),  r_i = u_i - n_i ln2/K.
+// c cancels in softmax (exp(u_i - c) / Σ_j exp(u_j - c)) and log-sums multiply by exp(c - m_s), so
+// it need not be near max: it only keeps the terms in range.
+//   - r_i: three-part Cody-Waite, the first two parts 9-bit so that n_i · part is exact
+//     (|n_i| < 2^13), each later step rounded once: within 2^-28 absolute, |r_i| <= 1.002 ln2/(2K).
+//   - exp(r) = 1 + p, p = r + r^2 Q(r), Q fitted for K (relative error 2^-32.3 for K = 8, 2^-34.5
+//     for K = 4 with the f32 coefficients, checked with mpmath at 20001 points); evaluating p
+//     rounds within 2^-24 |p| <= 2^-28.5.
+//   - 2^(j/K), j = (n_i - n_m) mod K, is a float pair (2^-48) from an in-register table (one
+//     permute on AVX2/AVX-512, a load on the scalar target); 2^k is built in the exponent bits,
+//     times 2^scale so that every term down to the row's floor stays a normal float.
+// Each term is hi + lo: hi = T_hi 2^(k+scale) exactly, lo = (T_hi p + T_lo) 2^(k+scale) rounded
+// once (|lo| <= 0.046 hi, so within 2^-28.4 of the term): each term within 2^-26.6 relative.
+// The sum takes hi + lo exactly apart (Fast2Sum) into f64 blocks, so S is within 2^-26.6 + (kBlock
+// + n/(kBlock · lanes)) 2^-53 too, terms below the floor dropped (see kFloorSoftmax).
+// Softmax then rounds (hi + lo) · (1/S) once (an f32 FMA with 1/S as a float pair): within
+// 0.5 + 2^24 (2 · 2^-26.6 + 2^-28.4 + 2^-29.4) < 0.70 ULP, subnormal results included (the FMA
+// rounds them once from the exact product; terms are never subnormal). log-sums are as before:
+// L = log1p(rest) with rest within 2^-26.5 relative.
+// ---------------------------------------------------------------------------------------------
+
+// Table entries: 8 where a vector has 8 lanes or more (AVX2, AVX-512) and on the scalar target,
+// 4 on SSE4 (128-bit: its own table lookup covers 4 lanes).
+constexpr int kTable = (HWY_TARGET == HWY_SCALAR || HWY_LANES(float) >= 8) ? 8 : 4;
+constexpr int kTableShift = kTable == 8 ? 3 : 2;
+// 2^(j/8) = kExp2Hi[j] + kExp2Lo[j] within 2^-49.5 relative (mpmath).
+constexpr float kExp2Hi[8] = {0x1p+0f,          0x1.172b84p+0f, 0x1.306fep+0f,   0x1.4bfdaep+0f,
+                              0x1.6a09e6p+0f,   0x1.8ace54p+0f, 0x1.ae89fap+0f,  0x1.d5818ep+0f};
+constexpr float kExp2Lo[8] = {0.0f,              -0x1.c15742p-27f, 0x1.4636e2p-25f, -0x1.593abcp-25f,
+                              0x1.9fcef4p-26f,   0x1.15506ep-27f,  -0x1.a94b14p-26f, -0x1.822dbcp-27f};
+// ln 2 = part1 + part2 + part3 within 2^-52.8; part1 and part2 have 9 significant bits.
+constexpr float kLn2Part1 = 0x1.63p-1f, kLn2Part2 = -0x1.bdp-13f, kLn2Part3 = -0x1.05c61p-29f;
+constexpr double kLn2Lo = 0x1.abc9e3b39803fp-56;  // ln 2 - kLn2
+constexpr float kShifterF = 0x1.8p23f;  // adding it rounds to an integer, left in the low mantissa bits
+constexpr std::int32_t kShifterBits = 0x4B400000;  // its bits
+constexpr float kShiftAbove = 350;      // |u_i| <= 350 + 150, so |n_i| < 2^13
+// Terms more than this below the max are 0 (in rows whose min says some are): softmax outputs
+// there are below e^-104 < 2^-150 and round to +0 anyway; log-sums lose at most n e^-150, below
+// 2^-216 n absolute.
+constexpr float kFloorSoftmax = -104, kFloorLogSum = -150;
+// 2^(kFloor log2(e) - 1 + scale) >= 2^-126: terms down to the floor are normal floats.
+constexpr int kScaleSoftmax = 64, kScaleLogSum = 96;
+
+// What pass 2 needs of a row: host-side constants, computed once per row.
+struct TermRow {
+  float s;        // the exact shift: u_i = z_i - s
+  float max;      // the row's max (ties of log-sums compare with it)
+  float floor;    // z_i below it give 0 where the row is deep (max + kFloor, rounded)
+  std::int32_t n_max;  // n_m
+  int scale;      // terms are exp(u_i - c) · 2^scale
+  double r_max;   // m_s - c, for log-sums
+};
+
+HWY_INLINE TermRow MakeTermRow(float max, float floor, int scale) {
+  TermRow row;
+  row.s = std::fabs(max) > kShiftAbove ? max : 0.0f;
+  row.max = max;
+  row.floor = max + floor;
+  row.scale = scale;
+  const double m_s = double(max) - double(row.s);
+  const double n = std::nearbyint(m_s * (kTable / kLn2));
+  row.n_max = static_cast<std::int32_t>(n);
+  row.r_max = std::fma(-n, kLn2 / kTable, m_s) - n * (kLn2Lo / kTable);
+  return row;
+}
+
+// e^x for |x| <= 0.05: Taylor to x^8 (remainder below 2^-58), for exp(c - m_s).
+inline double ExpSmall(double x) {
+  double p = 1.0 / 40320;
+  for (double f : {1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0}) p = std::fma(p, x, f);
+  return p;
+}
+
+// The lanes of one target's pass 2: constants broadcast once per row.
+template <class DF>
+struct TermLanes {
+  using VF = hn::Vec<DF>;
+  using DI = hn::RebindToSigned<DF>;
+  using VI = hn::Vec<DI>;
+  VF s, floor, max, inv, shifter, part1, part2, part3, c2, c3, c4, c5, t_hi, t_lo;
+  VI offset;
+
+  TermLanes(DF df, const TermRow& row) {
+    const DI di;
+    s = hn::Set(df, row.s), floor = hn::Set(df, row.floor), max = hn::Set(df, row.max);
+    inv = hn::Set(df, static_cast<float>(kTable / kLn2)), shifter = hn::Set(df, kShifterF);
+    part1 = hn::Set(df, kLn2Part1 / kTable), part2 = hn::Set(df, kLn2Part2 / kTable);
+    part3 = hn::Set(df, kLn2Part3 / kTable);
+    if constexpr (kTable == 8) {
+      c2 = hn::Set(df, 0.5f), c3 = hn::Set(df, 0x1.555c7cp-3f), c4 = hn::Set(df, 0x1.554834p-5f), c5 = hn::Zero(df);
+    } else {
+      c2 = hn::Set(df, 0x1.fffffep-2f), c3 = hn::Set(df, 0x1.555558p-3f), c4 = hn::Set(df, 0x1.5573a4p-5f), c5 = hn::Set(df, 0x1.110846p-7f);
+    }
+    // Lane i holds entry i mod K (of the K-entry table, every 8/K-th of the 8 above).
+    HWY_ALIGN float hi[hn::MaxLanes(df)], lo[hn::MaxLanes(df)];
+    for (std::size_t i = 0; i < hn::Lanes(df); ++i) {
+      hi[i] = kExp2Hi[(i % kTable) * (8 / kTable)];
+      lo[i] = kExp2Lo[(i % kTable) * (8 / kTable)];
+    }
+    t_hi = hn::Load(df, hi), t_lo = hn::Load(df, lo);
+    // t's bits - offset = (n_i - n_m) + K (scale + 127): its quotient by K is the biased exponent
+    // of 2^(k + scale), its remainder j.
+    offset = hn::Set(di, kShifterBits + row.n_max -
+                             kTable * (row.scale + 127));
+  }
+
+  // exp(z_i - s - c) · 2^scale as hi + lo (see above).
+  HWY_INLINE void Term(DF df, VF z, VF& hi, VF& lo) const {
+    const DI di;
+    const VF u = hn::Sub(z, s);
+    const VF t = hn::MulAdd(u, inv, shifter);
+    const VF n = hn::Sub(t, shifter);
+    VF r = hn::NegMulAdd(n, part1, u);  // exact
+    r = hn::NegMulAdd(n, part2, r);
+    r = hn::NegMulAdd(n, part3, r);
+    VF q = c4;
+    if constexpr (kTable == 4) q = hn::MulAdd(c5, r, c4);
+    q = hn::MulAdd(q, r, c3);
+    q = hn::MulAdd(q, r, c2);
+    const VF p = hn::MulAdd(hn::Mul(r, r), q, r);
+    const VI biased = hn::Sub(hn::BitCast(di, t), offset);
+    const VI j = hn::And(biased, hn::Set(di, kTable - 1));
+    const VF scale = hn::BitCast(df, hn::ShiftLeft<23>(hn::ShiftRight<kTableShift>(biased)));
+#if HWY_TARGET == HWY_SCALAR
+    const auto at = static_cast<std::size_t>(hn::GetLane(j)) * (8 / kTable);
+    const VF th = hn::Set(df, kExp2Hi[at]), tl = hn::Set(df, kExp2Lo[at]);
+#else
+    const VF th = hn::TableLookupLanes(t_hi, hn::IndicesFromVec(df, j));
+    const VF tl = hn::TableLookupLanes(t_lo, hn::IndicesFromVec(df, j));
+#endif
+    hi = hn::Mul(th, scale);
+    lo = hn::Mul(hn::MulAdd(th, p, tl), scale);
+  }
+};
+
+// f64 lanes taking half of an f32 vector each (the whole of it on the scalar target).
+#if HWY_TARGET == HWY_SCALAR
+template <class DF>
+using WideTag = hn::Rebind<double, DF>;
+#else
+template <class DF>
+using WideTag = hn::Rebind<double, hn::Half<DF>>;
+#endif
+
+// a0, a1 += the lanes of v, widened to f64.
+template <class DF>
+HWY_INLINE void AddWide(DF df, hn::Vec<WideTag<DF>>& a0, hn::Vec<WideTag<DF>>& a1, hn::Vec<DF> v) {
+  const WideTag<DF> dd;
+#if HWY_TARGET == HWY_SCALAR
+  (void)df, (void)a1;
+  a0 = hn::Add(a0, hn::PromoteTo(dd, v));
+#else
+  const hn::Half<DF> dh;
+  a0 = hn::Add(a0, hn::PromoteTo(dd, hn::LowerHalf(dh, v)));
+  a1 = hn::Add(a1, hn::PromoteTo(dd, hn::UpperHalf(dh, v)));
+#endif
+}
+
+// The last, partial vector of a row goes through a buffer of whole lanes (Highway 1.0's MaskedLoad
+// and BlendedStore may touch every lane's bytes on some targets): count lanes from p, the rest pad.
+template <class DF>
+HWY_INLINE hn::Vec<DF> LoadPartial(DF df, const float* p, std::size_t count, float pad) {
+  HWY_ALIGN float lanes[hn::MaxLanes(df)];
+  std::fill(lanes, lanes + hn::Lanes(df), pad);
+  std::copy(p, p + count, lanes);
+  return hn::Load(df, lanes);
+}
+
+template <class DF>
+HWY_INLINE void StorePartial(DF df, hn::Vec<DF> v, float* p, std::size_t count) {
+  HWY_ALIGN float lanes[hn::MaxLanes(df)];
+  hn::Store(v, df, lanes);
+  std::copy(lanes, lanes + count, p);
+}
+
+// Pass 2 over z[begin, end): adds Σ exp(z_i - s - c) 2^scale to sum; with kSplit only over the
+// z_i < max, the number of z_i = max going to ties. kStore keeps each term's hi at hi_out[i] and
+// lo at lo_out[i]; kMask zeroes the terms below the floor (a deep row). hi + lo is split exactly (Fast2Sum: hi >= |lo|) into a sum s, added
+// in f64, and an error e <= 2^-24 s, added in f32.
+template <bool kSplit, bool kStore, bool kMask, class DF>
+HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size_t begin, std::size_t end,
+                        float* hi_out, float* lo_out, double& sum, double& ties) {
+  using VF = hn::Vec<DF>;
+  const WideTag<DF> dd;
+  const std::size_t lanes = hn::Lanes(df);
+  const VF zero = hn::Zero(df), one = hn::Set(df, 1.0f);
+  const float row_max = hn::GetLane(e.max);
+  // One vector at i, of `count` lanes in the row (all of them but in the last vector).
+  const auto step = [&](auto partial, std::size_t i, std::size_t count, auto& a0, auto& a1, VF& err, VF& top) {
+    constexpr bool kPartial = decltype(partial)::value;
+    const auto valid = hn::FirstN(df, count);
+    const VF x = kPartial ? LoadPartial(df, z + i, count, row_max) : hn::LoadU(df, z + i);
+    VF hi, lo;
+    e.Term(df, x, hi, lo);
+    if constexpr (kMask) {
+      const auto deep = hn::Lt(x, e.floor);
+      hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
+    }
+    if constexpr (kPartial) hi = hn::IfThenElseZero(valid, hi), lo = hn::IfThenElseZero(valid, lo);
+    if constexpr (kStore) {
+      if constexpr (kPartial) {
+        StorePartial(df, hi, hi_out + i, count), StorePartial(df, lo, lo_out + i, count);
+      } else {
+        hn::StoreU(hi, df, hi_out + i), hn::StoreU(lo, df, lo_out + i);
+      }
+    }
+    if constexpr (kSplit) {
+      auto at_max = hn::Eq(x, e.max);
+      if constexpr (kPartial) at_max = hn::And(at_max, valid);
+      hi = hn::IfThenZeroElse(at_max, hi), lo = hn::IfThenZeroElse(at_max, lo);
+      top = hn::Add(top, hn::IfThenElseZero(at_max, one));
+    }
+    const VF s = hn::Add(hi, lo);
+    err = hn::Add(err, hn::Sub(lo, hn::Sub(s, hi)));
+    AddWide(df, a0, a1, s);
+  };
+  double total = 0, total_ties = 0;
+  // Each block's f64 lanes, f32 errors and tie counts (<= kBlock per lane: exact) join the totals.
+  const auto block = [&](std::size_t i, std::size_t stop) {
+    auto a0 = hn::Zero(dd), a1 = a0;
+    VF err = zero, top = zero;
+    for (; i + lanes <= stop; i += lanes) step(std::false_type(), i, lanes, a0, a1, err, top);
+    if (i < stop) step(std::true_type(), i, stop - i, a0, a1, err, top);
+    total += hn::GetLane(hn::SumOfLanes(dd, hn::Add(a0, a1))) + double(hn::GetLane(hn::SumOfLanes(df, err)));
+    if constexpr (kSplit) total_ties += double(hn::GetLane(hn::SumOfLanes(df, top)));
+  };
+  for (std::size_t i = begin; i < end; i += kBlock * lanes) block(i, std::min(end, i + kBlock * lanes));
+  sum += total;
+  if constexpr (kSplit) ties += total_ties;
+}
+
+// (hi + lo) · inv rounded once to f32. Where the target fuses and every output is at least 2^-100
+// (kWide false): one FMA, inv = inv_hi + inv_lo within 2^-48, lo · inv_lo dropped (2^-29.4), the
+// inner products normal. Elsewhere (no FMA, or a deep row, where those inner products could be
+// subnormal and round by 2^-150 absolute): in f64 lanes, hi + lo and the product within 2^-52,
+// then rounded to f32 once (subnormal results included).
+template <bool kWide, class DF>
+HWY_INLINE hn::Vec<DF> RoundedQuotient(DF df, hn::Vec<DF> hi, hn::Vec<DF> lo, hn::Vec<DF> inv_hi, hn::Vec<DF> inv_lo,
+                                       double inv) {
+#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3 || HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+  constexpr bool kFused = false;
+#else
+  constexpr bool kFused = true;
+#endif
+  if constexpr (kFused && !kWide) {
+    (void)df, (void)inv;
+    return hn::MulAdd(hi, inv_hi, hn::MulAdd(lo, inv_hi, hn::Mul(hi, inv_lo)));
+  } else {
+    (void)inv_hi, (void)inv_lo;
+    const WideTag<DF> dd;
+    const auto v = hn::Set(dd, inv);
+#if HWY_TARGET == HWY_SCALAR
+    return hn::DemoteTo(df, hn::Mul(hn::Add(hn::PromoteTo(dd, hi), hn::PromoteTo(dd, lo)), v));
+#else
+    const hn::Half<DF> dh;
+    const auto low =
+        hn::Mul(hn::Add(hn::PromoteTo(dd, hn::LowerHalf(dh, hi)), hn::PromoteTo(dd, hn::LowerHalf(dh, lo))), v);
+    const auto high =
+        hn::Mul(hn::Add(hn::PromoteTo(dd, hn::UpperHalf(dh, hi)), hn::PromoteTo(dd, hn::UpperHalf(dh, lo))), v);
+    return hn::Combine(df, hn::DemoteTo(dh, high), hn::DemoteTo(dh, low));
+#endif
+  }
+}
+
+// Pass 3 of softmax: y_i = (hi_i + lo_i) · inv rounded once, hi_i and lo_i stored by pass 2 (hi in
+// y itself) or recomputed from z; inv = inv_hi + inv_lo = 1/S.
+template <bool kStored, bool kMask, class DF>
+HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, const float* lo_in, float* y,
+                              std::size_t n, double inv) {
+  using VF = hn::Vec<DF>;
+  const std::size_t lanes = hn::Lanes(df);
+  const float inv_hi_s = static_cast<float>(inv);
+  const VF inv_hi = hn::Set(df, inv_hi_s), inv_lo = hn::Set(df, static_cast<float>(inv - double(inv_hi_s)));
+  const float row_max = hn::GetLane(e.max);
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+    constexpr bool kPartial = decltype(partial)::value;
+    VF hi, lo;
+    if constexpr (kStored) {
+      if constexpr (kPartial) hi = LoadPartial(df, y + i, count, 0.0f), lo = LoadPartial(df, lo_in + i, count, 0.0f);
+      else hi = hn::LoadU(df, y + i), lo = hn::LoadU(df, lo_in + i);
+    } else {
+      const VF x = kPartial ? LoadPartial(df, z + i, count, row_max) : hn::LoadU(df, z + i);
+      e.Term(df, x, hi, lo);
+      if constexpr (kMask) {
+        const auto deep = hn::Lt(x, e.floor);
+        hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
+      }
+    }
+    const VF out = RoundedQuotient<kMask>(df, hi, lo, inv_hi, inv_lo, inv);
+    if constexpr (kPartial) StorePartial(df, out, y + i, count);
+    else hn::StoreU(out, df, y + i);
+  };
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
+  if (i < n) step(std::true_type(), i, n - i);
+}
+
+// Calls f with std::true_type where the row has entries more than `depth` below its max (pass 2
+// masks those below the floor, pass 3 rounds in f64), std::false_type otherwise, so that each loop
+// is compiled both ways.
+template <class F>
+HWY_INLINE void WithDepth(const RowInfo& row, double depth, F&& f) {
+  if (!(row.low_shift >= -depth)) f(std::true_type());
+  else f(std::false_type());
+}
+
+// The depth beyond which a softmax row is deep: where some output could be below 2^-100
+// (e^(min - max) / n < 2^-100); beyond kFloorSoftmax in any case.
+inline double SoftmaxDepth(std::size_t n) { return std::min(69.3 - std::log(double(n)), double(-kFloorSoftmax)); }
+
+// Temperature's pass 2 over z[begin, end): full vectors, then the tail one lane at a time with the
+// same arithmetic.
+template <bool kStore, bool kMask>
 HWY_INLINE void RowSum(const float* z, std::size_t begin, std::size_t end, double m, double* store, double& sum,
-                       double& ties, double scale = 1) {
+                       double scale) {
   const hn::ScalableTag<double> d;
   const hn::CappedTag<double, 1> d1;
   const std::size_t body = end - (end - begin) % hn::Lanes(d);
-  ExpSum<kSplit, kStore, kMask, kScaled>(d, z, begin, body, m, store, sum, ties, scale);
-  ExpSum<kSplit, kStore, kMask, kScaled>(d1, z, body, end, m, store, sum, ties, scale);
+  ExpSum<kStore, kMask>(d, z, begin, body, m, store, sum, scale);
+  ExpSum<kStore, kMask>(d1, z, body, end, m, store, sum, scale);
 }
 
-// Pass 3 of softmax over the row: y_i = e_i / S, e_i from the scratch row or recomputed.
-template <bool kMask, bool kScaled = false>
+// Temperature's pass 3 over the row: y_i = e_i / S, e_i from the scratch row or recomputed.
+template <bool kMask>
 HWY_INLINE void RowNormalise(const float* z, const double* store, float* y, std::size_t n, double m, double inv,
-                             double scale = 1) {
+                             double scale) {
   const hn::ScalableTag<double> d;
   const hn::CappedTag<double, 1> d1;
   const std::size_t body = n - n % hn::Lanes(d);
   if (store) {
-    Normalise<true, kMask, kScaled>(d, z, store, y, 0, body, m, inv, scale);
-    Normalise<true, kMask, kScaled>(d1, z, store, y, body, n, m, inv, scale);
+    Normalise<true, kMask>(d, z, store, y, 0, body, m, inv, scale);
+    Normalise<true, kMask>(d1, z, store, y, body, n, m, inv, scale);
   } else {
-    Normalise<false, kMask, kScaled>(d, z, nullptr, y, 0, body, m, inv, scale);
-    Normalise<false, kMask, kScaled>(d1, z, nullptr, y, body, n, m, inv, scale);
+    Normalise<false, kMask>(d, z, nullptr, y, 0, body, m, inv, scale);
+    Normalise<false, kMask>(d1, z, nullptr, y, body, n, m, inv, scale);
   }
 }
 
-// log Σ_j exp(z_j - m) as log1p of the sum without one max's own term 1.
+// log Σ_j exp(z_j - m) as log1p of the sum without one max's own term 1 (no cancellation where
+// the max dominates): the terms below the max in f32 lanes, times exp(c - m_s), plus the other ties.
 HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
+  const hn::ScalableTag<float> df;
+  const TermRow term_row = MakeTermRow(row.max, kFloorLogSum, kScaleLogSum);
+  const TermLanes<hn::ScalableTag<float>> lanes(df, term_row);
   double rest = 0, ties = 0;
-  WithMask(row, [&](auto mask) { RowSum<true, false, decltype(mask)::value>(z, 0, n, row.max, nullptr, rest, ties); });
+  WithDepth(row, -kFloorLogSum, [&](auto mask) {
+    TermSum<true, false, decltype(mask)::value>(df, lanes, z, 0, n, nullptr, nullptr, rest, ties);
+  });
+  rest = std::ldexp(rest, -kScaleLogSum) * ExpSmall(-term_row.r_max);
   return std::log1p((ties - 1) + rest);
 }
 
-// softmax of a regular row (row = ScanRow(z, n)): exp and sum (terms kept in `scratch` when
-// given), then one rounding per output.
-void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo& row, double* scratch) {
-  WithMask(row, [&](auto mask) {
+// softmax of a regular row (row = ScanRow(z, n)): terms and their sum (kept in out and `lo` when
+// given), then one rounding per output; depth = SoftmaxDepth(n).
+void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo& row, float* lo, double depth) {
+  const hn::ScalableTag<float> df;
+  const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
+  WithDepth(row, depth, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
     double sum = 0, unused = 0;
-    if (scratch) RowSum<false, true, kMask>(z, 0, n, row.max, scratch, sum, unused);
-    else RowSum<false, false, kMask>(z, 0, n, row.max, nullptr, sum, unused);
-    RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum);
+    if (lo) {
+      TermSum<false, true, kMask>(df, lanes, z, 0, n, out, lo, sum, unused);
+      TermNormalise<true, kMask>(df, lanes, z, lo, out, n, 1 / sum);
+    } else {
+      TermSum<false, false, kMask>(df, lanes, z, 0, n, nullptr, nullptr, sum, unused);
+      TermNormalise<false, kMask>(df, lanes, z, nullptr, out, n, 1 / sum);
+    }
   });
 }
 
-void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, double* scratch) {
+void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, float* lo) {
+  const double depth = SoftmaxDepth(n);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
     float* out = y + r * n;
@@ -287,7 +608,7 @@ void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, doub
       softmax_special(scan_row(z, n), z, out, n);
       continue;
     }
-    SoftmaxRegularRow(z, out, n, row, scratch);
+    SoftmaxRegularRow(z, out, n, row, lo, depth);
   }
 }
 
@@ -324,10 +645,10 @@ void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::siz
     row.deep = row.deep || !(row.low_shift * scale >= kFloor);
     WithMask(row, [&](auto mask) {
       constexpr bool kMask = decltype(mask)::value;
-      double sum = 0, unused = 0;
-      if (scratch) RowSum<false, true, kMask, true>(z, 0, n, row.max, scratch, sum, unused, scale);
-      else RowSum<false, false, kMask, true>(z, 0, n, row.max, nullptr, sum, unused, scale);
-      RowNormalise<kMask, true>(z, scratch, out, n, row.max, 1 / sum, scale);
+      double sum = 0;
+      if (scratch) RowSum<true, kMask>(z, 0, n, row.max, scratch, sum, scale);
+      else RowSum<false, kMask>(z, 0, n, row.max, nullptr, sum, scale);
+      RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum, scale);
     });
   }
 }
@@ -337,7 +658,8 @@ void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::siz
 // masking (a kept NaN or +inf, or nothing kept) goes to special.hpp with the keep mask itself, so
 // that masked positions are +0 there too.
 void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::size_t rows, std::size_t n,
-                       double* scratch, float* masked) {
+                       float* lo, float* masked) {
+  const double depth = SoftmaxDepth(n);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
     const std::uint8_t* k = keep + r * n;
@@ -348,7 +670,7 @@ void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::
       softmax_special(scan_row(z, n, k), z, out, n, k);
       continue;
     }
-    SoftmaxRegularRow(masked, out, n, row, scratch);
+    SoftmaxRegularRow(masked, out, n, row, lo, depth);
   }
 }
 
@@ -367,9 +689,9 @@ inline double LogSumAccurate(const float* z, std::size_t n, double m) {
 }
 
 void LogsumexpRows(const float* x, float* out, std::size_t rows, std::size_t n) {
-  const double lanes = static_cast<double>(hn::Lanes(hn::ScalableTag<double>()));
-  // Pass 2's relative error bound on the sum (see the top of the file).
-  const double eps = 0x1p-32 + (static_cast<double>(kBlock) + static_cast<double>(n) / (kBlock * lanes)) * 0x1p-53;
+  const double lanes = static_cast<double>(hn::Lanes(hn::ScalableTag<float>()));
+  // The relative error bound on L (pass 2 in f32 lanes, see above).
+  const double eps = 0x1.6a09e667f3bcdp-27 + (static_cast<double>(kBlock) + static_cast<double>(n) / (kBlock * lanes)) * 0x1p-53;
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
     const RowInfo row = ScanRow(z, n);
@@ -379,8 +701,8 @@ void LogsumexpRows(const float* x, float* out, std::size_t rows, std::size_t n) 
     }
     const double m = row.max;
     double l = LogSum(z, n, row);
-    // L's error eps · L is below 1/16 ULP of max + L unless they cancel (max < 0).
-    if (m < 0 && eps * l > 0x1p-28 * std::fabs(m + l)) l = LogSumAccurate(z, n, m);
+    // L's error eps · L is below 1/4 ULP of max + L unless they cancel (max < 0).
+    if (m < 0 && eps * l > 0x1p-26 * std::fabs(m + l)) l = LogSumAccurate(z, n, m);
     out[r] = dd::round_to_float(dd::two_sum(m, l));  // one rounding of max + L
   }
 }
@@ -402,7 +724,9 @@ void CrossEntropyRows(const float* x, const std::int64_t* labels, float* loss, s
 // The gradient softmax(z) - onehot(y), from the same pass 2 as softmax but with the label's term
 // summed apart: g_y = -(Σ_{j != y} e_j) / S keeps its bits where p_y ≈ 1 (p_y - 1 would cancel).
 void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, std::size_t rows, std::size_t n,
-                          double* scratch) {
+                          float* lo) {
+  const hn::ScalableTag<float> df;
+  const double depth = SoftmaxDepth(n);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
     float* out = g + r * n;
@@ -412,21 +736,21 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
       cross_entropy_grad_special(scan_row(z, n), z, label, out, n);
       continue;
     }
-    WithMask(row, [&](auto mask) {
+    const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
+    WithDepth(row, depth, [&](auto mask) {
       constexpr bool kMask = decltype(mask)::value;
-      const double m = row.max;
       double rest = 0, own = 0, unused = 0;
-      if (scratch) {
-        RowSum<false, true, kMask>(z, 0, label, m, scratch, rest, unused);
-        RowSum<false, true, kMask>(z, label, label + 1, m, scratch, own, unused);
-        RowSum<false, true, kMask>(z, label + 1, n, m, scratch, rest, unused);
-      } else {
-        RowSum<false, false, kMask>(z, 0, label, m, nullptr, rest, unused);
-        RowSum<false, false, kMask>(z, label, label + 1, m, nullptr, own, unused);
-        RowSum<false, false, kMask>(z, label + 1, n, m, nullptr, rest, unused);
-      }
+      const auto sum = [&](auto store, std::size_t begin, std::size_t end, double& into) {
+        TermSum<false, decltype(store)::value, kMask>(df, lanes, z, begin, end, out, lo, into, unused);
+      };
+      const auto sums = [&](auto store) {
+        sum(store, 0, label, rest), sum(store, label, label + 1, own), sum(store, label + 1, n, rest);
+      };
+      if (lo) sums(std::true_type());
+      else sums(std::false_type());
       const double inv = 1 / (rest + own);
-      RowNormalise<kMask>(z, scratch, out, n, m, inv);
+      if (lo) TermNormalise<true, kMask>(df, lanes, z, lo, out, n, inv);
+      else TermNormalise<false, kMask>(df, lanes, z, nullptr, out, n, inv);
       out[label] = rest == 0 ? 0.0f : static_cast<float>(-(rest * inv));  // p - 1 = 1 - 1 = +0
     });
   }
@@ -476,15 +800,17 @@ HWY_EXPORT(DispatchedTarget);
 
 namespace {
 
-// Pass 2 keeps the terms for pass 3 while the row's doubles (16 MiB here) fit in the last-level
-// cache: reading them back is cheaper than recomputing them (measured: 1.4 against 2.3 ns per
-// element at n = 2^20 on AVX2); beyond, reading them from memory costs about what exp does.
-constexpr std::size_t kScratchMax = std::size_t(1) << 21;
+// Pass 2 keeps what pass 3 needs (the f32 path: the lo halves of the terms, n floats; the
+// temperature's f64 path: the terms, n doubles) while a row's worth fits in the last-level cache:
+// reading them back is cheaper than recomputing them; beyond, reading them from memory costs
+// about what recomputing does.
+constexpr std::size_t kScratchBytes = std::size_t(1) << 24;
 
-// This thread's scratch row of n doubles, or null (recompute) when the row is large or memory short.
-double* scratch(std::size_t n) {
-  thread_local std::vector<double> row;
-  if (n > kScratchMax) return nullptr;
+// This thread's scratch row of n T, or null (recompute) when the row is large or memory short.
+template <class T>
+T* scratch(std::size_t n) {
+  thread_local std::vector<T> row;
+  if (n > kScratchBytes / sizeof(T)) return nullptr;
   try {
     if (row.size() < n) row.resize(n);
   } catch (const std::bad_alloc&) {
@@ -495,7 +821,7 @@ double* scratch(std::size_t n) {
 
 int softmax_f32(const float* x, float* y, size_t rows, size_t n) {
   if (int e = check_rows<float>(x, y, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, y, rows, n, scratch(n));
+  HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, y, rows, n, scratch<float>(n));
   return SOFTCERT_OK;
 }
 
@@ -514,7 +840,7 @@ int logsumexp_f32(const float* x, float* out, size_t rows, size_t n) {
 int softmax_temperature_f32(const float* x, float* y, size_t rows, size_t n, float t) {
   if (int e = check_rows<float>(x, y, rows, n)) return e;
   if (!(t > 0) || !std::isfinite(t)) return SOFTCERT_ERR_TEMPERATURE;
-  HWY_DYNAMIC_DISPATCH(SoftmaxTemperatureRows)(x, y, rows, n, t, scratch(n));
+  HWY_DYNAMIC_DISPATCH(SoftmaxTemperatureRows)(x, y, rows, n, t, scratch<double>(n));
   return SOFTCERT_OK;
 }
 
@@ -527,7 +853,7 @@ int masked_softmax_f32(const float* x, const uint8_t* keep, float* y, size_t row
   } catch (const std::bad_alloc&) {
     return SOFTCERT_ERR_SIZE;  // as kernels.hpp's ReducedBatch: nothing crosses the C ABI
   }
-  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRows)(x, keep, y, rows, n, scratch(n), masked.data());
+  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRows)(x, keep, y, rows, n, scratch<float>(n), masked.data());
   return SOFTCERT_OK;
 }
 
@@ -545,7 +871,7 @@ int cross_entropy_f32(const float* z, const int64_t* labels, float* loss, size_t
 
 int cross_entropy_grad_f32(const float* z, const int64_t* labels, float* grad, size_t rows, size_t n) {
   if (int e = check_labelled_rows<float>(z, labels, grad, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(CrossEntropyGradRows)(z, labels, grad, rows, n, scratch(n));
+  HWY_DYNAMIC_DISPATCH(CrossEntropyGradRows)(z, labels, grad, rows, n, scratch<float>(n));
   return SOFTCERT_OK;
 }
 

@@ -321,6 +321,40 @@ TEST(Simd, DeepRowsWithinOneUlp) {
   }
 }
 
+// Rows at the edges of pass 2's f32 path (simd.cc): maxima just inside and outside the exact-shift
+// bound |max| = 350 (beyond it u_i = z_i - max), spreads just inside and outside the floors (104,
+// 150) and the softmax depth 69.3 - ln n where pass 3 switches to f64 rounding, and ties with the
+// max: <= 1 ULP on every target, for every row function.
+TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
+  std::mt19937_64 rng(29);
+  std::uniform_real_distribution<float> unit(0, 1);
+  for (Function f : kRowwise) {
+    std::vector<Case<float>> cases;
+    for (float max : {0.0f, 349.9f, 350.0f, 350.1f, -349.9f, -350.1f, 1e4f, -1e4f, 3e7f}) {
+      for (float depth : {60.0f, 66.0f, 69.3f, 103.9f, 104.1f, 149.9f, 150.1f, 200.0f}) {
+        for (std::size_t n : {2, 9, 33, 300}) {
+          Case<float> c;
+          c.function = f;
+          c.x.resize(n);
+          for (float& v : c.x) v = max - depth * unit(rng);
+          c.x[rng() % n] = max;
+          c.x[rng() % n] = max - depth;
+          if (n > 2) c.x[rng() % n] = max;  // a tie, now and then
+          c.label = static_cast<std::int64_t>(rng() % n);
+          c.t = 0.8f;
+          fill_exact(c);
+          cases.push_back(c);
+        }
+      }
+    }
+    for_each_target([&](const std::string&) {
+      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      EXPECT_EQ(a.declined, 0u);
+      EXPECT_LE(a.max_ulp, 1.0) << function_name(f) << " worst: " << a.worst;
+    });
+  }
+}
+
 TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
   std::mt19937_64 rng(3);
   std::normal_distribution<float> g(0, 10);
