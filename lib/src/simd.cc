@@ -1,8 +1,9 @@
 // `simd`: the f32 softmax, log_softmax, logsumexp, cross_entropy, cross_entropy_grad, sigmoid,
 // masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run
 // time to the best target compiled here (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP
-// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them. Every
-// other kernel (f64, softmax_backward, attention) is `accurate`'s (make_simd).
+// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them, and
+// softmax_backward is simd_backward.cc's. Every other kernel (f64, attention) is `accurate`'s
+// (make_simd).
 //
 // A row takes three passes at most:
 //   1. max, min and a NaN check in f32 lanes; a row with NaN, +inf or only -inf goes to
@@ -40,10 +41,13 @@
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
 
+#include "simd_partial-inl.h"
+
 #include "algorithms.hpp"
 #include "double_double.hpp"
 #include "kernels.hpp"
 #include "simd.hpp"
+#include "simd_backward.hpp"
 #include "special.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -384,23 +388,6 @@ HWY_INLINE void AddWide(DF df, hn::Vec<WideTag<DF>>& a0, hn::Vec<WideTag<DF>>& a
   a0 = hn::Add(a0, hn::PromoteTo(dd, hn::LowerHalf(dh, v)));
   a1 = hn::Add(a1, hn::PromoteTo(dd, hn::UpperHalf(dh, v)));
 #endif
-}
-
-// The last, partial vector of a row goes through a buffer of whole lanes (Highway 1.0's MaskedLoad
-// and BlendedStore may touch every lane's bytes on some targets): count lanes from p, the rest pad.
-template <class DF>
-HWY_INLINE hn::Vec<DF> LoadPartial(DF df, const float* p, std::size_t count, float pad) {
-  HWY_ALIGN float lanes[hn::MaxLanes(df)];
-  std::fill(lanes, lanes + hn::Lanes(df), pad);
-  std::copy(p, p + count, lanes);
-  return hn::Load(df, lanes);
-}
-
-template <class DF>
-HWY_INLINE void StorePartial(DF df, hn::Vec<DF> v, float* p, std::size_t count) {
-  HWY_ALIGN float lanes[hn::MaxLanes(df)];
-  hn::Store(v, df, lanes);
-  std::copy(lanes, lanes + count, p);
 }
 
 // Pass 2 over z[begin, end): adds Σ exp(z_i - s - c) 2^scale to sum; with kSplit only over the
@@ -908,7 +895,7 @@ std::vector<std::int64_t> simd_targets() {
 
 std::int64_t simd_dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
 
-// accurate's kernels, with the f32 ones above in place of accurate's.
+// accurate's kernels, with the f32 ones above (and simd_backward.cc's) in place of accurate's.
 Implementation make_simd() {
   Implementation impl = make_accurate();
   impl.name = "simd";
@@ -922,6 +909,7 @@ Implementation make_simd() {
   impl.bf16 = {&reduced<kBFloat16, &softmax_f32>, &reduced<kBFloat16, &log_softmax_f32>};
   impl.f32.cross_entropy = &cross_entropy_f32;
   impl.f32.cross_entropy_grad = &cross_entropy_grad_f32;
+  impl.f32.softmax_backward = &simd_softmax_backward_f32;
   return impl;
 }
 
