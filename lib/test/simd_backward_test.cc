@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "simd.hpp"
+#include "simd_targets.hpp"
 #include "simd_backward.hpp"
 #include "softcert/properties/agreement.hpp"
 
@@ -48,20 +49,7 @@ const Implementation& simd() {
   return impl;
 }
 
-// Runs body(name) once per target, dispatch forced to it; restores the real CPU afterwards.
-template <typename Body>
-void for_each_target(Body&& body) {
-  const std::vector<std::int64_t> targets = lib::simd_targets();
-  ASSERT_FALSE(targets.empty());
-  for (std::int64_t target : targets) {
-    hwy::SetSupportedTargetsForTest(target);
-    const std::string name = hwy::TargetName(target);
-    EXPECT_EQ(lib::simd_dispatched_target(), target) << name;
-    SCOPED_TRACE(name);
-    body(name);
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lib::for_each_target;
 
 // Outputs that are not the correctly rounded value (the kernel promises <= 1 ULP, and nearly
 // always correct rounding).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "simd.hpp"
+#include "simd_targets.hpp"
 #include "softcert/properties/agreement.hpp"
 
 namespace softcert::properties {
@@ -41,20 +42,7 @@ const Implementation& simd() {
   return *impl;
 }
 
-// Runs body(name) once per target, dispatch forced to it; restores the real CPU afterwards.
-template <typename Body>
-void for_each_target(Body&& body) {
-  const std::vector<std::int64_t> targets = lib::simd_targets();
-  ASSERT_FALSE(targets.empty());
-  for (std::int64_t target : targets) {
-    hwy::SetSupportedTargetsForTest(target);
-    const std::string name = hwy::TargetName(target);
-    EXPECT_EQ(lib::simd_dispatched_target(), target) << name;
-    SCOPED_TRACE(name);
-    body(name);
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lib::for_each_target;
 
 TEST(Simd, CompilesTheX86TargetsAndRunsWhatTheCpuHas) {
   std::string names;
