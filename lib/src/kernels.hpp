@@ -183,34 +183,36 @@ TypedKernels<T> kernels_of() {
   return k;
 }
 
-// The reduced-precision kernels (binary16 / bfloat16 bits) of algorithm A: the row widened to
-// Work (exactly: every value of the format is a float), A's own Work kernel, and one rounding of
-// each result to the format. Work = double makes that one rounding the only error beyond the
-// f64 kernel's; Work = float is what frameworks do for half precision.
+// A reduced-precision call (binary16 / bfloat16 bits) through a Work kernel: the rows widened to
+// Work (exactly: every value of the format is a float), the kernel, and one rounding of each result
+// to the format.
+template <typename Work, const FloatFormat& F>
+int through_format(int (*kernel)(const Work*, Work*, std::size_t, std::size_t), const uint16_t* x, uint16_t* y,
+                   std::size_t rows, std::size_t n) {
+  if (int e = check_rows<Work>(x, y, rows, n)) return e;
+  std::vector<Work> in, out;
+  try {
+    in.resize(rows * n);
+    out.resize(rows * n);
+  } catch (const std::bad_alloc&) {
+    return SOFTCERT_ERR_SIZE;  // nothing crosses the C ABI
+  }
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = decode(x[i], F);
+  if (int e = kernel(in.data(), out.data(), rows, n)) return e;
+  for (std::size_t i = 0; i < out.size(); ++i) y[i] = encode(static_cast<double>(out[i]), F);
+  return SOFTCERT_OK;
+}
+
+// The reduced-precision kernels of algorithm A through its own Work kernels. Work = double makes
+// the rounding to the format the only error beyond the f64 kernel's; Work = float is what
+// frameworks do for half precision.
 template <typename A, typename Work, const FloatFormat& F>
 struct ReducedBatch {
   static int softmax(const uint16_t* x, uint16_t* y, std::size_t rows, std::size_t n) {
-    return through(&Batch<A, Work>::softmax, x, y, rows, n);
+    return through_format<Work, F>(&Batch<A, Work>::softmax, x, y, rows, n);
   }
   static int log_softmax(const uint16_t* x, uint16_t* y, std::size_t rows, std::size_t n) {
-    return through(&Batch<A, Work>::log_softmax, x, y, rows, n);
-  }
-
- private:
-  static int through(int (*kernel)(const Work*, Work*, std::size_t, std::size_t), const uint16_t* x,
-                     uint16_t* y, std::size_t rows, std::size_t n) {
-    if (int e = check_rows<Work>(x, y, rows, n)) return e;
-    std::vector<Work> in, out;
-    try {
-      in.resize(rows * n);
-      out.resize(rows * n);
-    } catch (const std::bad_alloc&) {
-      return SOFTCERT_ERR_SIZE;  // nothing crosses the C ABI
-    }
-    for (std::size_t i = 0; i < in.size(); ++i) in[i] = decode(x[i], F);
-    if (int e = kernel(in.data(), out.data(), rows, n)) return e;
-    for (std::size_t i = 0; i < out.size(); ++i) y[i] = encode(static_cast<double>(out[i]), F);
-    return SOFTCERT_OK;
+    return through_format<Work, F>(&Batch<A, Work>::log_softmax, x, y, rows, n);
   }
 };
 

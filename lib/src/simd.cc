@@ -574,70 +574,66 @@ void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo&
   const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
   WithDepth(row, depth, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
-    double sum = 0, unused = 0;
-    if (lo) {
-      TermSum<false, true, kMask>(df, lanes, z, 0, n, out, lo, sum, unused);
-      TermNormalise<true, kMask>(df, lanes, z, lo, out, n, 1 / sum);
-    } else {
-      TermSum<false, false, kMask>(df, lanes, z, 0, n, nullptr, nullptr, sum, unused);
-      TermNormalise<false, kMask>(df, lanes, z, nullptr, out, n, 1 / sum);
-    }
+    const auto passes = [&](auto store) {  // the terms kept in out and lo for pass 3 (lo given), else recomputed
+      constexpr bool kStore = decltype(store)::value;
+      double sum = 0, unused = 0;
+      TermSum<false, kStore, kMask>(df, lanes, z, 0, n, out, lo, sum, unused);
+      TermNormalise<kStore, kMask>(df, lanes, z, lo, out, n, 1 / sum);
+    };
+    if (lo) passes(std::true_type());
+    else passes(std::false_type());
   });
+}
+
+// Every row r of x (rows × n): pass 1, then special(r, z) where the row is special (NaN, +inf, only
+// -inf: special.hpp's business), regular(r, z, row) otherwise.
+template <class Special, class Regular>
+HWY_INLINE void EachRow(const float* x, std::size_t rows, std::size_t n, Special&& special, Regular&& regular) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* z = x + r * n;
+    const RowInfo row = ScanRow(z, n);
+    if (row.regular) regular(r, z, row);
+    else special(r, z);
+  }
 }
 
 void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, float* lo) {
   const double depth = SoftmaxDepth(n);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    float* out = y + r * n;
-    const RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      softmax_special(scan_row(z, n), z, out, n);
-      continue;
-    }
-    SoftmaxRegularRow(z, out, n, row, lo, depth);
-  }
+  EachRow(
+      x, rows, n, [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
+      [&](std::size_t r, const float* z, const RowInfo& row) { SoftmaxRegularRow(z, y + r * n, n, row, lo, depth); });
 }
 
 void LogSoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n) {
   const hn::ScalableTag<double> d;
   const hn::CappedTag<double, 1> d1;
   const std::size_t body = n - n % hn::Lanes(d);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    float* out = y + r * n;
-    const RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      log_softmax_special(scan_row(z, n), z, out, n);
-      continue;
-    }
-    const double l = LogSum(z, n, row);
-    Shifted(d, z, out, 0, body, row.max, l);
-    Shifted(d1, z, out, body, n, row.max, l);
-  }
+  EachRow(
+      x, rows, n, [&](std::size_t r, const float* z) { log_softmax_special(scan_row(z, n), z, y + r * n, n); },
+      [&](std::size_t r, const float* z, const RowInfo& row) {
+        const double l = LogSum(z, n, row);
+        Shifted(d, z, y + r * n, 0, body, row.max, l);
+        Shifted(d1, z, y + r * n, body, n, row.max, l);
+      });
 }
 
 // softmax((z - max) / t): softmax's passes with the shift scaled by 1/t; the mask is needed where
 // (min - max) / t falls below kFloor.
 void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::size_t n, double t, double* scratch) {
   const double scale = 1 / t;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    float* out = y + r * n;
-    RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      softmax_special(scan_row(z, n), z, out, n);
-      continue;
-    }
-    row.deep = row.deep || !(row.low_shift * scale >= kFloor);
-    WithMask(row, [&](auto mask) {
-      constexpr bool kMask = decltype(mask)::value;
-      double sum = 0;
-      if (scratch) RowSum<true, kMask>(z, 0, n, row.max, scratch, sum, scale);
-      else RowSum<false, kMask>(z, 0, n, row.max, nullptr, sum, scale);
-      RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum, scale);
-    });
-  }
+  EachRow(
+      x, rows, n, [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
+      [&](std::size_t r, const float* z, RowInfo row) {
+        float* out = y + r * n;
+        row.deep = row.deep || !(row.low_shift * scale >= kFloor);
+        WithMask(row, [&](auto mask) {
+          constexpr bool kMask = decltype(mask)::value;
+          double sum = 0;
+          if (scratch) RowSum<true, kMask>(z, 0, n, row.max, scratch, sum, scale);
+          else RowSum<false, kMask>(z, 0, n, row.max, nullptr, sum, scale);
+          RowNormalise<kMask>(z, scratch, out, n, row.max, 1 / sum, scale);
+        });
+      });
 }
 
 // Masked softmax: the row with its masked-out entries replaced by -inf (in `masked`, n floats) is an
@@ -679,33 +675,25 @@ void LogsumexpRows(const float* x, float* out, std::size_t rows, std::size_t n) 
   const double lanes = static_cast<double>(hn::Lanes(hn::ScalableTag<float>()));
   // The relative error bound on L (pass 2 in f32 lanes, see above).
   const double eps = 0x1.6a09e667f3bcdp-27 + (static_cast<double>(kBlock) + static_cast<double>(n) / (kBlock * lanes)) * 0x1p-53;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    const RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      out[r] = logsumexp_special(scan_row(z, n));
-      continue;
-    }
-    const double m = row.max;
-    double l = LogSum(z, n, row);
-    // L's error eps · L is below 1/4 ULP of max + L unless they cancel (max < 0).
-    if (m < 0 && eps * l > 0x1p-26 * std::fabs(m + l)) l = LogSumAccurate(z, n, m);
-    out[r] = dd::round_to_float(dd::two_sum(m, l));  // one rounding of max + L
-  }
+  EachRow(
+      x, rows, n, [&](std::size_t r, const float* z) { out[r] = logsumexp_special(scan_row(z, n)); },
+      [&](std::size_t r, const float* z, const RowInfo& row) {
+        const double m = row.max;
+        double l = LogSum(z, n, row);
+        // L's error eps · L is below 1/4 ULP of max + L unless they cancel (max < 0).
+        if (m < 0 && eps * l > 0x1p-26 * std::fabs(m + l)) l = LogSumAccurate(z, n, m);
+        out[r] = dd::round_to_float(dd::two_sum(m, l));  // one rounding of max + L
+      });
 }
 
 // Cross-entropy (max - z_y) + L: two non-negative numbers (max - z_y exact), rounded once.
 void CrossEntropyRows(const float* x, const std::int64_t* labels, float* loss, std::size_t rows, std::size_t n) {
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    const auto label = static_cast<std::size_t>(labels[r]);
-    const RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      loss[r] = cross_entropy_special(scan_row(z, n), z, label);
-      continue;
-    }
-    loss[r] = dd::round_to_float(dd::two_sum(double(row.max) - double(z[label]), LogSum(z, n, row)));
-  }
+  const auto label = [&](std::size_t r) { return static_cast<std::size_t>(labels[r]); };
+  EachRow(
+      x, rows, n, [&](std::size_t r, const float* z) { loss[r] = cross_entropy_special(scan_row(z, n), z, label(r)); },
+      [&](std::size_t r, const float* z, const RowInfo& row) {
+        loss[r] = dd::round_to_float(dd::two_sum(double(row.max) - double(z[label(r)]), LogSum(z, n, row)));
+      });
 }
 
 // The gradient softmax(z) - onehot(y), from the same pass 2 as softmax but with the label's term
@@ -714,33 +702,31 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
                           float* lo) {
   const hn::ScalableTag<float> df;
   const double depth = SoftmaxDepth(n);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    float* out = g + r * n;
-    const auto label = static_cast<std::size_t>(labels[r]);
-    const RowInfo row = ScanRow(z, n);
-    if (!row.regular) {
-      cross_entropy_grad_special(scan_row(z, n), z, label, out, n);
-      continue;
-    }
-    const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
-    WithDepth(row, depth, [&](auto mask) {
-      constexpr bool kMask = decltype(mask)::value;
-      double rest = 0, own = 0, unused = 0;
-      const auto sum = [&](auto store, std::size_t begin, std::size_t end, double& into) {
-        TermSum<false, decltype(store)::value, kMask>(df, lanes, z, begin, end, out, lo, into, unused);
-      };
-      const auto sums = [&](auto store) {
-        sum(store, 0, label, rest), sum(store, label, label + 1, own), sum(store, label + 1, n, rest);
-      };
-      if (lo) sums(std::true_type());
-      else sums(std::false_type());
-      const double inv = 1 / (rest + own);
-      if (lo) TermNormalise<true, kMask>(df, lanes, z, lo, out, n, inv);
-      else TermNormalise<false, kMask>(df, lanes, z, nullptr, out, n, inv);
-      out[label] = rest == 0 ? 0.0f : static_cast<float>(-(rest * inv));  // p - 1 = 1 - 1 = +0
-    });
-  }
+  EachRow(
+      x, rows, n,
+      [&](std::size_t r, const float* z) {
+        cross_entropy_grad_special(scan_row(z, n), z, static_cast<std::size_t>(labels[r]), g + r * n, n);
+      },
+      [&](std::size_t r, const float* z, const RowInfo& row) {
+        float* out = g + r * n;
+        const auto label = static_cast<std::size_t>(labels[r]);
+        const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
+        // kStore: the terms kept in out and lo for pass 3 (lo given), else recomputed there.
+        const auto passes = [&](auto mask, auto store) {
+          constexpr bool kMask = decltype(mask)::value, kStore = decltype(store)::value;
+          double rest = 0, own = 0, unused = 0;
+          TermSum<false, kStore, kMask>(df, lanes, z, 0, label, out, lo, rest, unused);
+          TermSum<false, kStore, kMask>(df, lanes, z, label, label + 1, out, lo, own, unused);
+          TermSum<false, kStore, kMask>(df, lanes, z, label + 1, n, out, lo, rest, unused);
+          const double inv = 1 / (rest + own);
+          TermNormalise<kStore, kMask>(df, lanes, z, lo, out, n, inv);
+          out[label] = rest == 0 ? 0.0f : static_cast<float>(-(rest * inv));  // p - 1 = 1 - 1 = +0
+        };
+        WithDepth(row, depth, [&](auto mask) {
+          if (lo) passes(mask, std::true_type());
+          else passes(mask, std::false_type());
+        });
+      });
 }
 
 // σ(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) below, e = exp(-|x|) in f64: no cancellation, so
@@ -838,7 +824,7 @@ int masked_softmax_f32(const float* x, const uint8_t* keep, float* y, size_t row
   try {
     if (masked.size() < n) masked.resize(n);
   } catch (const std::bad_alloc&) {
-    return SOFTCERT_ERR_SIZE;  // as kernels.hpp's ReducedBatch: nothing crosses the C ABI
+    return SOFTCERT_ERR_SIZE;  // as kernels.hpp's through_format: nothing crosses the C ABI
   }
   HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRows)(x, keep, y, rows, n, scratch<float>(n), masked.data());
   return SOFTCERT_OK;
@@ -862,24 +848,13 @@ int cross_entropy_grad_f32(const float* z, const int64_t* labels, float* grad, s
   return SOFTCERT_OK;
 }
 
-// f16/bf16 (bit patterns): the row widened to f32 (exactly: every value of the format is a float),
-// the f32 kernel above, and one more rounding to the format. The f32 result is within 0.505 ULP of
-// f32, so the format's result is within 0.5 + 0.505 · 2^-13 of its ULP (binary16; 2^-16 for
-// bfloat16): correctly rounded but where the exact value lies that close to a rounding midpoint.
+// f16/bf16 (bit patterns) through the f32 kernels above (kernels.hpp's through_format). The f32
+// result is within 0.75 ULP of f32, so the format's result is within 0.5 + 0.75 · 2^-13 of its ULP
+// (binary16; 2^-16 for bfloat16): correctly rounded but where the exact value lies that close to
+// a rounding midpoint.
 template <const FloatFormat& F, int (*Kernel)(const float*, float*, size_t, size_t)>
 int reduced(const uint16_t* x, uint16_t* y, size_t rows, size_t n) {
-  if (int e = check_rows<float>(x, y, rows, n)) return e;
-  std::vector<float> in, out;
-  try {
-    in.resize(rows * n);
-    out.resize(rows * n);
-  } catch (const std::bad_alloc&) {
-    return SOFTCERT_ERR_SIZE;  // as kernels.hpp's ReducedBatch: nothing crosses the C ABI
-  }
-  for (std::size_t i = 0; i < in.size(); ++i) in[i] = decode(x[i], F);
-  if (int e = Kernel(in.data(), out.data(), rows, n)) return e;
-  for (std::size_t i = 0; i < out.size(); ++i) y[i] = encode(static_cast<double>(out[i]), F);
-  return SOFTCERT_OK;
+  return through_format<float, F>(Kernel, x, y, rows, n);
 }
 
 }  // namespace
