@@ -52,6 +52,12 @@ def rows_kernel(fn, np_dtype, per_row_output=False):
     return kernel
 
 
+def keep_mask(keep, rows, n):
+    """masked_softmax's keep bytes (rows × n, nonzero = kept) as a (rows, n) numpy bool array."""
+    import numpy as np
+    return np.frombuffer(bytes(keep), dtype=np.uint8).reshape(rows, n) != 0
+
+
 def to_list(out):
     """Flat Python floats from an array or tensor-like already converted to numpy."""
     import numpy as np

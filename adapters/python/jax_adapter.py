@@ -69,7 +69,7 @@ def masked_kernel(dtype):
     def kernel(x, keep, r, n):
         if r == 0 or n == 0:
             return support.ERR_EMPTY, None
-        where = jnp.asarray(np.frombuffer(bytes(keep), dtype=np.uint8).reshape(r, n) != 0)
+        where = jnp.asarray(support.keep_mask(keep, r, n))
         return support.OK, support.to_list(masked(array(x, dtype, r, n), where))
     return kernel
 

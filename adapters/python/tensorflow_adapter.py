@@ -70,7 +70,7 @@ def masked(dtype):
     def kernel(x, keep, r, n):
         if r == 0 or n == 0:
             return support.ERR_EMPTY, None
-        kept = tf.constant(np.frombuffer(bytes(keep), dtype=np.uint8).reshape(r, n) != 0)
+        kept = tf.constant(support.keep_mask(keep, r, n))
         a = tensor(x, dtype, r, n)
         return support.OK, out(tf.nn.softmax(tf.where(kept, a, tf.constant(-np.inf, DTYPES[dtype])), axis=-1))
     return kernel

@@ -86,7 +86,7 @@ def masked_softmax(dtype):
     def kernel(x, keep, r, n):
         if r == 0 or n == 0:
             return support.ERR_EMPTY, None
-        kept = torch.tensor(list(keep), dtype=torch.bool).reshape(r, n)
+        kept = torch.from_numpy(support.keep_mask(keep, r, n))
         with torch.no_grad():
             return support.OK, out(tensor(x, dtype, r, n).masked_fill(~kept, float("-inf")).softmax(-1))
     return kernel
