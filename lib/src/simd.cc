@@ -274,6 +274,12 @@ constexpr float kShiftAbove = 350;      // |u_i| <= 350 + 150, so |n_i| < 2^13
 constexpr float kFloorSoftmax = -104, kFloorLogSum = -150;
 // 2^(kFloor log2(e) - 1 + scale) >= 2^-126: terms down to the floor are normal floats.
 constexpr int kScaleSoftmax = 64, kScaleLogSum = 96;
+// 2^-kScaleLogSum, for a multiplication in place of a call to ldexp.
+constexpr double kUnscaleLogSum = [] {
+  double v = 1;
+  for (int i = 0; i < kScaleLogSum; ++i) v /= 2;
+  return v;
+}();
 
 // What pass 2 needs of a row: host-side constants, computed once per row.
 struct TermRow {
@@ -299,10 +305,16 @@ HWY_INLINE TermRow MakeTermRow(float max, float floor, int scale) {
 }
 
 // e^x for |x| <= 0.05: Taylor to x^8 (remainder below 2^-58), for exp(c - m_s).
+// Written out: GCC keeps a loop over the coefficients, a quarter of a short row's log-sum.
 inline double ExpSmall(double x) {
-  double p = 1.0 / 40320;
-  for (double f : {1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0}) p = std::fma(p, x, f);
-  return p;
+  double p = std::fma(1.0 / 40320, x, 1.0 / 5040);
+  p = std::fma(p, x, 1.0 / 720);
+  p = std::fma(p, x, 1.0 / 120);
+  p = std::fma(p, x, 1.0 / 24);
+  p = std::fma(p, x, 1.0 / 6);
+  p = std::fma(p, x, 0.5);
+  p = std::fma(p, x, 1.0);
+  return std::fma(p, x, 1.0);
 }
 
 // The lanes of one target's pass 2: constants broadcast once per row.
@@ -431,17 +443,23 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
     err = hn::Add(err, hn::Sub(lo, hn::Sub(s, hi)));
     AddWide(df, a0, a1, s);
   };
-  double total = 0, total_ties = 0;
   // Each block's f64 lanes, f32 errors and tie counts (<= kBlock per lane: exact) join the totals.
-  const auto block = [&](std::size_t i, std::size_t stop) {
+  // (A plain loop, not a lambda per block: GCC keeps such a lambda out of line, which costs a
+  // short row as much as its terms.)
+  double total = 0, total_ties = 0;
+  std::size_t i = begin;
+  while (i < end) {
+    const std::size_t stop = std::min(end, i + kBlock * lanes);
     auto a0 = hn::Zero(dd), a1 = a0;
     VF err = zero, top = zero;
     for (; i + lanes <= stop; i += lanes) step(std::false_type(), i, lanes, a0, a1, err, top);
-    if (i < stop) step(std::true_type(), i, stop - i, a0, a1, err, top);
+    if (i < stop) {
+      step(std::true_type(), i, stop - i, a0, a1, err, top);
+      i = stop;
+    }
     total += hn::GetLane(hn::SumOfLanes(dd, hn::Add(a0, a1))) + double(hn::GetLane(hn::SumOfLanes(df, err)));
     if constexpr (kSplit) total_ties += double(hn::GetLane(hn::SumOfLanes(df, top)));
-  };
-  for (std::size_t i = begin; i < end; i += kBlock * lanes) block(i, std::min(end, i + kBlock * lanes));
+  }
   sum += total;
   if constexpr (kSplit) ties += total_ties;
 }
@@ -563,7 +581,8 @@ HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   WithDepth(row, -kFloorLogSum, [&](auto mask) {
     TermSum<true, false, decltype(mask)::value>(df, lanes, z, 0, n, nullptr, nullptr, rest, ties);
   });
-  rest = std::ldexp(rest, -kScaleLogSum) * ExpSmall(-term_row.r_max);
+  // Times 2^-scale exactly (rest >= 2^-150 · 2^scale or 0: far from the subnormal range).
+  rest = rest * kUnscaleLogSum * ExpSmall(-term_row.r_max);
   return std::log1p((ties - 1) + rest);
 }
 
