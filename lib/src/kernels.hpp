@@ -13,6 +13,7 @@
 // itself.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -185,21 +186,33 @@ TypedKernels<T> kernels_of() {
 
 // A reduced-precision call (binary16 / bfloat16 bits) through a Work kernel: the rows widened to
 // Work (exactly: every value of the format is a float), the kernel, and one rounding of each result
-// to the format.
+// to the format. A batch goes through in chunks of whole rows (one row at least) in two per-thread
+// buffers of about kReducedChunk elements each, so a call allocates nothing once they have grown and
+// its memory does not grow with the batch.
+inline constexpr std::size_t kReducedChunk = std::size_t(1) << 15;
+
 template <typename Work, const FloatFormat& F>
 int through_format(int (*kernel)(const Work*, Work*, std::size_t, std::size_t), const uint16_t* x, uint16_t* y,
                    std::size_t rows, std::size_t n) {
   if (int e = check_rows<Work>(x, y, rows, n)) return e;
-  std::vector<Work> in, out;
+  const std::size_t chunk_rows = std::max<std::size_t>(1, std::min(rows, kReducedChunk / n));
+  thread_local std::vector<Work> in, out;
   try {
-    in.resize(rows * n);
-    out.resize(rows * n);
+    if (in.size() < chunk_rows * n) {
+      in.resize(chunk_rows * n);
+      out.resize(chunk_rows * n);
+    }
   } catch (const std::bad_alloc&) {
-    return SOFTCERT_ERR_SIZE;  // nothing crosses the C ABI
+    return SOFTCERT_ERR_SIZE;  // nothing crosses the C ABI, nothing written
   }
-  for (std::size_t i = 0; i < in.size(); ++i) in[i] = decode(x[i], F);
-  if (int e = kernel(in.data(), out.data(), rows, n)) return e;
-  for (std::size_t i = 0; i < out.size(); ++i) y[i] = encode(static_cast<double>(out[i]), F);
+  for (std::size_t r = 0; r < rows; r += chunk_rows) {
+    const std::size_t count = std::min(chunk_rows, rows - r) * n;
+    const uint16_t* from = x + r * n;
+    for (std::size_t i = 0; i < count; ++i) in[i] = decode(from[i], F);
+    if (int e = kernel(in.data(), out.data(), count / n, n)) return e;  // the rows were checked above
+    uint16_t* to = y + r * n;
+    for (std::size_t i = 0; i < count; ++i) to[i] = encode(static_cast<double>(out[i]), F);
+  }
   return SOFTCERT_OK;
 }
 

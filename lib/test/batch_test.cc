@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "kernel_calls.hpp"
+#include "kernels.hpp"
+#include "softcert/float_format.hpp"
 
 namespace softcert::test {
 namespace {
@@ -47,6 +49,35 @@ TYPED_TEST(Batch, RowsAreIndependentAndDeterministic) {
           ASSERT_EQ(call(impl.kernels<T>(), f, one), SOFTCERT_OK);
           EXPECT_EQ(std::memcmp(single.data(), batch.data() + r * per, per * sizeof(T)), 0)
               << kernel_id<T>(impl, f) << " row " << r << " of a batch differs from the row alone (n=" << n << ")";
+        }
+      }
+    }
+  }
+}
+
+// The f16/bf16 kernels go through their work type a chunk of rows at a time (kernels.hpp's
+// through_format): a batch of several chunks, some rows longer than a chunk, gives each row what
+// the row alone gives, and writes nothing past the batch.
+TEST(ReducedBatch, RowsAcrossChunksAreTheRowsAlone) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<float> g(0, 3);
+  for (const FloatFormat* format : {&kBinary16, &kBFloat16}) {
+    for (std::size_t n : {std::size_t(5), std::size_t(1000), std::size_t(40000)}) {
+      const std::size_t rows = 3 * lib::kReducedChunk / n + 2;  // three chunks and a part (two rows at least)
+      std::vector<std::uint16_t> x(rows * n);
+      for (auto& v : x) v = encode(g(rng), *format);
+      for (const Implementation& impl : builtin_implementations()) {
+        const ReducedKernels& k = impl.reduced(*format);
+        for (auto kernel : {k.softmax, k.log_softmax}) {
+          if (kernel == nullptr) continue;
+          std::vector<std::uint16_t> batch(rows * n + 1, 0xabcd), single(n);
+          ASSERT_EQ(kernel(x.data(), batch.data(), rows, n), SOFTCERT_OK);
+          EXPECT_EQ(batch.back(), 0xabcd) << impl.name << " wrote past the batch";
+          for (std::size_t r : {std::size_t(0), rows / 2, rows - 1}) {
+            ASSERT_EQ(kernel(x.data() + r * n, single.data(), 1, n), SOFTCERT_OK);
+            EXPECT_EQ(std::memcmp(single.data(), batch.data() + r * n, n * sizeof(std::uint16_t)), 0)
+                << impl.name << " " << format->name << " row " << r << " of " << rows << " (n=" << n << ")";
+          }
         }
       }
     }
