@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <limits>
 #include <memory>
 #include <new>
 #include <random>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 
 namespace softcert::bench {
 
@@ -24,6 +27,8 @@ std::string_view case_name(Case c) {
   return "?";
 }
 
+std::string_view dtype_name(Dtype d) { return d == Dtype::f32 ? "f32" : "f64"; }
+
 std::string_view fn_name(Fn f) {
   switch (f) {
     case Fn::softmax: return "softmax";
@@ -33,44 +38,56 @@ std::string_view fn_name(Fn f) {
   return "?";
 }
 
-const std::vector<Shape>& shapes() {
-  static const std::vector<Shape> all = [] {
+const std::vector<Shape>& shapes(Dtype d) {
+  const auto make = [](Dtype t, std::initializer_list<std::size_t> batch, std::initializer_list<std::size_t> cache) {
     std::vector<Shape> v;
-    for (std::size_t n : {16, 128, 1024, 8192, 65536, 1048576}) v.push_back({Case::batch, kBatchElements / n, n});
-    for (std::size_t n : {16, 128, 1024, 8192, 32768}) v.push_back({Case::cache, kCacheElements / n, n});
-    for (std::size_t n : {1024, 65536}) v.push_back({Case::threads, kBatchElements / n, n});
+    for (std::size_t n : batch) v.push_back({Case::batch, kBatchElements / n, n, t});
+    for (std::size_t n : cache) v.push_back({Case::cache, kCacheElements / n, n, t});
+    for (std::size_t n : {1024, 65536}) v.push_back({Case::threads, kBatchElements / n, n, t});
     return v;
-  }();
-  return all;
+  };
+  static const std::vector<Shape> f32 =
+      make(Dtype::f32, {16, 128, 1024, 8192, 65536, 1048576}, {16, 128, 1024, 8192, 32768});
+  static const std::vector<Shape> f64 = make(Dtype::f64, {128, 1024, 8192, 65536, 1048576}, {128, 1024});
+  return d == Dtype::f32 ? f32 : f64;
 }
 
 namespace {
 
 struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
+  void operator()(void* p) const { std::free(p); }
 };
 
+template <typename T>
+using Buffer = std::unique_ptr<T, FreeDeleter>;
+
 // 64-byte aligned (a cache line, an AVX-512 vector); every page touched now, not in a timed loop.
-std::unique_ptr<float, FreeDeleter> allocate(std::size_t count) {
-  void* p = std::aligned_alloc(64, count * sizeof(float));
+template <typename T>
+Buffer<T> allocate(std::size_t count) {
+  void* p = std::aligned_alloc(64, count * sizeof(T));
   if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, count * sizeof(float));
-  return std::unique_ptr<float, FreeDeleter>(static_cast<float*>(p));
+  std::memset(p, 0, count * sizeof(T));
+  return Buffer<T>(static_cast<T*>(p));
 }
 
+// The logits are drawn in T from the same seed: the f32 ones are what they always were, the f64
+// ones are full-precision doubles (not widened floats), as an f64 caller would pass.
+template <typename T>
 struct Arrays {
-  std::unique_ptr<float, FreeDeleter> x = allocate(kBatchElements);
-  std::unique_ptr<float, FreeDeleter> y = allocate(kBatchElements);
+  Buffer<T> x = allocate<T>(kBatchElements);
+  Buffer<T> y = allocate<T>(kBatchElements);
   Arrays() {
     std::mt19937_64 rng(20261129);
-    std::normal_distribution<float> logit(0.0f, 3.0f);
-    float* p = x.get();
+    std::normal_distribution<T> logit(T(0), T(3));
+    T* p = x.get();
     for (std::size_t i = 0; i < kBatchElements; ++i) p[i] = logit(rng);
   }
 };
 
-Arrays& arrays() {
-  static Arrays a;
+// One per type, made on first use.
+template <typename T>
+Arrays<T>& arrays() {
+  static Arrays<T> a;
   return a;
 }
 
@@ -108,53 +125,113 @@ class Pool {
   std::vector<std::jthread> workers_;  // last: joined before the barriers are destroyed
 };
 
-// Row i of the reference, in double: the softmax family's exact-enough values for a sanity check.
-double row_lse(const float* row, std::size_t n) {
-  double m = -INFINITY;
-  for (std::size_t j = 0; j < n; ++j) m = std::fmax(m, row[j]);
-  double s = 0;
-  for (std::size_t j = 0; j < n; ++j) s += std::exp(static_cast<double>(row[j]) - m);
+// The reference of the check for outputs of type T: one precision above T, so that its own error
+// stays below the tolerance. double for f32; long double for f64 (x86-64: 64-bit significand,
+// u = 2^-64; where long double is only double, the reference term below widens the tolerance by
+// itself, since it is derived from Ref's epsilon).
+template <typename T>
+using Ref = std::conditional_t<std::is_same_v<T, float>, double, long double>;
+
+// Row r's logsumexp in Ref: a plain sum, whose error the tolerance below accounts for.
+template <typename T>
+Ref<T> row_lse(const T* row, std::size_t n) {
+  using R = Ref<T>;
+  R m = -INFINITY;
+  for (std::size_t j = 0; j < n; ++j) m = std::fmax(m, static_cast<R>(row[j]));
+  R s = 0;
+  for (std::size_t j = 0; j < n; ++j) s += std::exp(static_cast<R>(row[j]) - m);
   return m + std::log(s);
 }
 
-std::string show(double v) {
-  char text[40];
-  std::snprintf(text, sizeof text, "%.9g", v);
+// Enough digits to tell T's values apart (9 for f32, 17 for f64).
+template <typename T>
+std::string show(long double v) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.*Lg", std::numeric_limits<T>::max_digits10, v);
   return text;
 }
 
 // Empty when the output of `f` for row r is right to a sanity tolerance, else what is wrong. Not an
 // accuracy check (softcert certify is one): it catches a call that did not compute the function,
-// and lets through the drift of a plain f32 sum over 10^6 terms (about 1e-3 relative, seen in
-// `stable` and OpenCV at n = 1M). softmax: 5% relative; log_softmax and logsumexp: 0.05 absolute
-// plus 1e-4 of the magnitudes involved.
-std::string check_row(Fn f, const float* x, const float* y, std::size_t r, std::size_t n) {
-  const float* row = x + r * n;
-  const double lse = row_lse(row, n);
+// and lets through the drift of a plain sum in T over 10^6 terms. The tolerance has two parts:
+//
+// - The sanity margin, fixed for f32 and scaled to T by its precision (ε_T / ε_f32: 1 for f32,
+//   2^-29 for f64), so f64 gets the same margin in units of its own rounding. The f32 figures:
+//   softmax 5% relative (+1e-30 absolute, for underflowed entries); log_softmax and logsumexp 0.05
+//   absolute plus 1e-4 of the magnitudes involved. They let through the drift of a plain f32 sum
+//   over 10^6 terms (about 1e-3 relative, seen in `stable` and OpenCV at n = 1M), ~50× below the
+//   margin. f64's margin, 0.05 · 2^-29 = 9.3e-11, is far above a plain f64 sum's drift (6.4e-14
+//   relative at n = 2^20 on these logits) and far below what an f64 kernel computing in f32 is
+//   off by (~1e-7 or more): it catches that, which a float-sized tolerance would not.
+// - The reference's own error, from Ref's precision u_R: its plain sum of n terms (γ_n ≈ n·u_R),
+//   the rounding of x − max inside each exp, exp and log themselves, a bound of
+//   (n + 8)·u_R·(1 + |x| + |lse|) on lse and on log_softmax (absolute), on softmax (relative).
+//   f32 (u_R = 2^-53): ≤ 4e-9 at n = 2^20, nothing beside 0.05. f64: a double reference would
+//   give ~1e-10·(1 + |x| + |lse|), above the margin, hence long double: ≤ 2e-12 at n = 2^20.
+template <typename T>
+std::string check_row(Fn f, const T* x, const T* y, std::size_t r, std::size_t n) {
+  using R = Ref<T>;
+  constexpr R scale = static_cast<R>(std::numeric_limits<T>::epsilon()) / std::numeric_limits<float>::epsilon();
+  const R reference_error = (static_cast<R>(n) + 8) * std::numeric_limits<R>::epsilon() / 2;
+  const T* row = x + r * n;
+  const R lse = row_lse(row, n);
   if (f == Fn::logsumexp) {
-    if (!(std::fabs(y[r] - lse) <= 0.05 + 1e-4 * std::fabs(lse))) {
-      return "row " + std::to_string(r) + ": logsumexp " + show(y[r]) + ", expected " + show(lse);
+    const R magnitude = 1 + std::fabs(lse);
+    if (!(std::fabs(y[r] - lse) <= scale * (R(0.05) + R(1e-4) * std::fabs(lse)) + reference_error * magnitude)) {
+      return "row " + std::to_string(r) + ": logsumexp " + show<T>(y[r]) + ", expected " + show<T>(lse);
     }
     return {};
   }
-  const float* out = y + r * n;
+  const T* out = y + r * n;
   for (std::size_t j = 0; j < n; ++j) {
-    const double z = static_cast<double>(row[j]) - lse;
-    const double want = f == Fn::softmax ? std::exp(z) : z;
-    const double tolerance =
-        f == Fn::softmax ? 0.05 * want + 1e-30 : 0.05 + 1e-4 * (std::fabs(row[j]) + std::fabs(lse));
+    const R z = static_cast<R>(row[j]) - lse;
+    const R want = f == Fn::softmax ? std::exp(z) : z;
+    const R magnitudes = std::fabs(static_cast<R>(row[j])) + std::fabs(lse);
+    const R tolerance = f == Fn::softmax
+                            ? scale * (R(0.05) * want + R(1e-30)) + reference_error * (1 + magnitudes) * want
+                            : scale * (R(0.05) + R(1e-4) * magnitudes) + reference_error * (1 + magnitudes);
     if (!(std::fabs(out[j] - want) <= tolerance)) {
-      return "row " + std::to_string(r) + " entry " + std::to_string(j) + ": " + show(out[j]) + ", expected " +
-             show(want);
+      return "row " + std::to_string(r) + " entry " + std::to_string(j) + ": " + show<T>(out[j]) + ", expected " +
+             show<T>(want);
     }
   }
   return {};
 }
 
+// Empty when rows 0 and rows − 1 of the output of `f` are right (check_row), else the first wrong.
+template <typename T>
+std::string check_output(Fn f, const Shape& shape) {
+  for (std::size_t r : {std::size_t{0}, shape.rows - 1}) {
+    std::string wrong = check_row(f, input<T>(), output<T>(), r, shape.n);
+    if (!wrong.empty()) return wrong;
+  }
+  return {};
+}
+
+// NaN in the output entries finish() checks: rows 0 and rows − 1, and logsumexp's values of both.
+template <typename T>
+void poison(const Shape& shape) {
+  T* y = output<T>();
+  const std::size_t last = (shape.rows - 1) * shape.n;
+  std::fill(y, y + shape.n, NAN);
+  std::fill(y + last, y + last + shape.n, NAN);
+  y[shape.rows - 1] = NAN;
+}
+
 }  // namespace
 
-const float* input() { return arrays().x.get(); }
-float* output() { return arrays().y.get(); }
+template <typename T>
+const T* input() {
+  return arrays<T>().x.get();
+}
+template <typename T>
+T* output() {
+  return arrays<T>().y.get();
+}
+template const float* input<float>();
+template const double* input<double>();
+template float* output<float>();
+template double* output<double>();
 
 unsigned thread_count() {
   static const unsigned count = [] {
@@ -206,26 +283,28 @@ void add(std::string_view function, std::string_view impl, Kind /*kind*/, const 
 }
 
 void register_all() {
-  // Case, then function (limits first), then n: every implementation of one problem runs next to
-  // the others, so a change of machine load between problems shifts them all alike.
+  // Dtype, case, then function (limits first), then n: every implementation of one problem runs
+  // next to the others, so a change of machine load between problems shifts them all alike; all
+  // f32 benchmarks come first, in the order they had before f64 was added.
   std::stable_sort(pending().begin(), pending().end(), [](const Pending& a, const Pending& b) {
     const auto key = [](const Pending& p) {
-      return std::tuple(static_cast<int>(p.shape.kind), function_rank(p.function), p.shape.n);
+      return std::tuple(static_cast<int>(p.shape.dtype), static_cast<int>(p.shape.kind), function_rank(p.function),
+                        p.shape.n);
     };
     return key(a) < key(b);
   });
   for (Pending& p : pending()) {
     const Shape shape = p.shape;
-    const std::string name = "f32_" + p.function + "/" + p.impl + "/" + std::string(case_name(shape.kind)) + "/" +
-                             std::to_string(shape.n);
+    const std::string name = std::string(dtype_name(shape.dtype)) + "_" + p.function + "/" + p.impl + "/" +
+                             std::string(case_name(shape.kind)) + "/" + std::to_string(shape.n);
     // The output rows finish() checks are poisoned first, so a call that writes nothing cannot
     // pass on what the previous benchmark left there.
     auto poisoned = [shape, run = std::move(p.run)](benchmark::State& state) {
-      float* y = output();
-      const std::size_t last = (shape.rows - 1) * shape.n;
-      std::fill(y, y + shape.n, NAN);
-      std::fill(y + last, y + last + shape.n, NAN);
-      y[shape.rows - 1] = NAN;
+      if (shape.dtype == Dtype::f32) {
+        poison<float>(shape);
+      } else {
+        poison<double>(shape);
+      }
       run(state);
     };
     benchmark::RegisterBenchmark(name.c_str(), std::move(poisoned))->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -243,13 +322,9 @@ void finish(benchmark::State& state, Kind kind, const Shape& shape, std::optiona
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * shape.elements()));
   state.SetLabel(kind == Kind::lib ? "lib" : kind == Kind::peer ? "peer" : "limit");
   if (checked) {
-    for (std::size_t r : {std::size_t{0}, shape.rows - 1}) {
-      const std::string wrong = check_row(*checked, input(), output(), r, shape.n);
-      if (!wrong.empty()) {
-        state.SkipWithError(("wrong output: " + wrong).c_str());
-        return;
-      }
-    }
+    const std::string wrong =
+        shape.dtype == Dtype::f32 ? check_output<float>(*checked, shape) : check_output<double>(*checked, shape);
+    if (!wrong.empty()) state.SkipWithError(("wrong output: " + wrong).c_str());
   }
 }
 

@@ -4,8 +4,9 @@
 // limits all register through add(), so docs/performance.md (bench/report.py) can read any of them
 // from the benchmark's name alone:
 //
-//   f32_<function>/<implementation>/<case>/<n>     e.g. f32_softmax/onednn/batch/1024
+//   <dtype>_<function>/<implementation>/<case>/<n>     e.g. f32_softmax/onednn/batch/1024
 //
+// <dtype> is f32 or f64, the element type of input and output.
 // <case> is `batch` (single thread, rows × n = 16M elements), `cache` (single thread, 32K
 // elements: input and output stay in L2) or `threads` (16M elements, rows spread over every core).
 // The label is `lib`, `peer` or `limit`.
@@ -18,37 +19,55 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace softcert::bench {
 
-// Issue 7: rows fill 16M elements; the in-cache case holds 32K (128 KiB in + 128 KiB out).
+// Issue 7: rows fill 16M elements; the in-cache case holds 32K (f32: 128 KiB in + 128 KiB out;
+// f64: 256 KiB in + 256 KiB out). Same element counts for both types.
 inline constexpr std::size_t kBatchElements = std::size_t{1} << 24;
 inline constexpr std::size_t kCacheElements = std::size_t{1} << 15;
 
 enum class Case { batch, cache, threads };
 std::string_view case_name(Case c);
 
+// The element type of a benchmark: the prefix of its name.
+enum class Dtype { f32, f64 };
+std::string_view dtype_name(Dtype d);
+template <typename T>
+constexpr Dtype dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "f32 or f64 only");
+  return std::is_same_v<T, float> ? Dtype::f32 : Dtype::f64;
+}
+
 struct Shape {
   Case kind;
   std::size_t rows;
   std::size_t n;
+  Dtype dtype = Dtype::f32;
   std::size_t elements() const { return rows * n; }
 };
 
-// Every shape measured, in report order: batch n ∈ {16, 128, 1024, 8192, 65536, 1048576};
-// cache n ∈ {16, 128, 1024, 8192, 32768}; threads n ∈ {1024, 65536}.
-const std::vector<Shape>& shapes();
+// Every shape measured for one dtype, in report order. f32: batch n ∈ {16, 128, 1024, 8192,
+// 65536, 1048576}; cache n ∈ {16, 128, 1024, 8192, 32768}; threads n ∈ {1024, 65536}. f64 (to
+// keep the run's length in bounds): batch n ∈ {128, 1024, 8192, 65536, 1048576}, the n of issue
+// 7's verdicts; cache n ∈ {128, 1024}; threads n ∈ {1024, 65536}.
+const std::vector<Shape>& shapes(Dtype d);
 
 // The functions measured (DESIGN.md §2 names).
 enum class Fn { softmax, log_softmax, logsumexp };
 inline constexpr Fn kFns[] = {Fn::softmax, Fn::log_softmax, Fn::logsumexp};
 std::string_view fn_name(Fn f);
 
-// kBatchElements logits (64-byte aligned, deterministic, N(0, 3²)), and as many output floats.
-// Both are allocated and touched once, before any benchmark runs, and shared by all of them.
-const float* input();
-float* output();
+// kBatchElements logits of type T (float or double; 64-byte aligned, deterministic, N(0, 3²)),
+// and as many outputs. Both are allocated and touched on the first call for that T, outside any
+// timed loop, and shared by all benchmarks of that dtype: a run of f32 benchmarks only never
+// allocates the f64 arrays.
+template <typename T>
+const T* input();
+template <typename T>
+T* output();
 
 // Cores used by the `threads` case: SOFTCERT_BENCH_THREADS, else std::thread::hardware_concurrency().
 unsigned thread_count();
@@ -59,18 +78,20 @@ void parallel_rows(std::size_t rows, const std::function<void(std::size_t, std::
 
 enum class Kind { lib, peer, limit };
 
-// Adds `run` as f32_<function>/<impl>/<case>/<n>, timed in real time. `run` does its setup
-// (outside the timed loop), then the timed loop, then calls finish().
+// Adds `run` as <dtype>_<function>/<impl>/<case>/<n> (dtype: shape.dtype), timed in real time.
+// `run` does its setup (outside the timed loop), then the timed loop, then calls finish().
 void add(std::string_view function, std::string_view impl, Kind kind, const Shape& shape,
          std::function<void(benchmark::State&)> run);
 
-// Registers everything add()ed with Google Benchmark, ordered by case, function and n, so the
-// implementations of one problem run one after the other.
+// Registers everything add()ed with Google Benchmark, ordered by dtype, case, function and n, so
+// the implementations of one problem run one after the other (and the f32 part of a run is the
+// same sequence as before f64 was added).
 void register_all();
 
 // After the timed loop: the counters (ns_per_element, items_per_second) and the label, and for a
-// softmax-family function the check that the last call's output is right (rows 0 and rows-1
-// against a double-precision reference); a wrong output turns the benchmark into an error.
+// softmax-family function the check that the last call's output (of type shape.dtype) is right:
+// rows 0 and rows-1 against a reference one precision above the output (harness.cc says how
+// precise, and why the tolerance is what it is); a wrong output turns the benchmark into an error.
 void finish(benchmark::State& state, Kind kind, const Shape& shape, std::optional<Fn> checked = std::nullopt);
 
 // A key/value the JSON output carries in its context (versions, CPU capability, ...).

@@ -1,6 +1,6 @@
 // lib's algorithms: every entry of builtin_implementations() (stable, online, accurate, simd, and
-// whatever is added later), every f32 kernel of the softmax family it provides, called through
-// its ABI table exactly as the certifier and the plugins call it.
+// whatever is added later), every f32 and f64 kernel of the softmax family it provides, called
+// through its ABI table exactly as the certifier and the plugins call it.
 #include <string>
 
 #include "harness.hpp"
@@ -10,13 +10,16 @@ namespace softcert::bench {
 
 namespace {
 
-using Kernel = int (*)(const float*, float*, std::size_t, std::size_t);
+template <typename T>
+using Kernel = int (*)(const T*, T*, std::size_t, std::size_t);
 
-Kernel kernel_of(const Implementation& impl, Fn f) {
+template <typename T>
+Kernel<T> kernel_of(const Implementation& impl, Fn f) {
+  const TypedKernels<T>& k = impl.kernels<T>();
   switch (f) {
-    case Fn::softmax: return impl.f32.softmax;
-    case Fn::log_softmax: return impl.f32.log_softmax;
-    case Fn::logsumexp: return impl.f32.logsumexp;
+    case Fn::softmax: return k.softmax;
+    case Fn::log_softmax: return k.log_softmax;
+    case Fn::logsumexp: return k.logsumexp;
   }
   return nullptr;
 }
@@ -24,17 +27,17 @@ Kernel kernel_of(const Implementation& impl, Fn f) {
 // Where row `first` of the output starts: logsumexp writes one value per row.
 std::size_t out_offset(Fn f, std::size_t first, std::size_t n) { return f == Fn::logsumexp ? first : first * n; }
 
-}  // namespace
-
-void register_lib() {
+// Every kernel of element type T of every builtin, on every shape of that dtype.
+template <typename T>
+void register_typed() {
   for (const Implementation& impl : builtin_implementations()) {
     for (Fn f : kFns) {
-      const Kernel k = kernel_of(impl, f);
+      const Kernel<T> k = kernel_of<T>(impl, f);
       if (k == nullptr) continue;
-      for (const Shape& s : shapes()) {
+      for (const Shape& s : shapes(dtype_of<T>())) {
         add(fn_name(f), impl.name, Kind::lib, s, [k, f, s](benchmark::State& state) {
-          const float* x = input();
-          float* y = output();
+          const T* x = input<T>();
+          T* y = output<T>();
           int status = 0;
           if (s.kind == Case::threads) {
             for (auto _ : state) {
@@ -59,6 +62,13 @@ void register_lib() {
       }
     }
   }
+}
+
+}  // namespace
+
+void register_lib() {
+  register_typed<float>();
+  register_typed<double>();
 }
 
 }  // namespace softcert::bench

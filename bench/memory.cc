@@ -1,7 +1,8 @@
 // The memory-bound limits, measured in the same run as the kernels: a softmax of a batch that does
-// not fit in cache must at least read 4 B and write 4 B per element (memcpy of the 16M floats is
-// that limit), and a logsumexp must at least read 4 B (a read-only sum). Same shapes, same arrays,
-// same counters as every kernel; label `limit`. Names: f32_copy/memcpy/<case>/1024 and f32_read/sum/<case>/1024.
+// not fit in cache must at least read and write every element (memcpy of the 16M elements is that
+// limit: 4 B + 4 B per f32 element, 8 B + 8 B per f64 one), and a logsumexp must at least read
+// every element (a read-only sum: 4 B or 8 B). Same shapes, same arrays, same counters as every
+// kernel; label `limit`. Names: <dtype>_copy/memcpy/<case>/1024 and <dtype>_read/sum/<case>/1024.
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -12,11 +13,12 @@ namespace softcert::bench {
 
 namespace {
 
-// The sum of the float bit patterns as integers: vectorises without reassociating float adds,
-// and reads every byte once.
-std::uint32_t read_all(const float* x, std::size_t count) {
+// The sum of the bytes read as 32-bit integers: vectorises without reassociating float adds, and
+// reads every byte once whatever the element type.
+std::uint32_t read_all(const void* x, std::size_t bytes) {
   std::uint32_t words[16] = {};
-  const auto* w = reinterpret_cast<const std::uint32_t*>(x);
+  const auto* w = static_cast<const std::uint32_t*>(x);
+  const std::size_t count = bytes / sizeof(std::uint32_t);
   std::size_t i = 0;
   for (; i + 16 <= count; i += 16)
     for (int l = 0; l < 16; ++l) words[l] += w[i + l];
@@ -26,47 +28,53 @@ std::uint32_t read_all(const float* x, std::size_t count) {
   return s;
 }
 
-}  // namespace
-
-void register_memory() {
+template <typename T>
+void register_typed() {
   // One shape per case is enough: a copy does not care how the elements are cut into rows.
-  for (const Shape& s : shapes()) {
+  for (const Shape& s : shapes(dtype_of<T>())) {
     if (s.n != 1024) continue;
     add("copy", "memcpy", Kind::limit, s, [s](benchmark::State& state) {
-      const float* x = input();
-      float* y = output();
+      const T* x = input<T>();
+      T* y = output<T>();
       const std::size_t count = s.elements();
       if (s.kind == Case::threads) {
         for (auto _ : state) {
           parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
-            std::memcpy(y + first * s.n, x + first * s.n, (end - first) * s.n * sizeof(float));
+            std::memcpy(y + first * s.n, x + first * s.n, (end - first) * s.n * sizeof(T));
           });
           benchmark::ClobberMemory();
         }
       } else {
         for (auto _ : state) {
-          std::memcpy(y, x, count * sizeof(float));
+          std::memcpy(y, x, count * sizeof(T));
           benchmark::ClobberMemory();
         }
       }
       finish(state, Kind::limit, s);
     });
     add("read", "sum", Kind::limit, s, [s](benchmark::State& state) {
-      const float* x = input();
+      const T* x = input<T>();
       if (s.kind == Case::threads) {
         for (auto _ : state) {
           std::atomic<std::uint32_t> sum{0};
           parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
-            sum.fetch_add(read_all(x + first * s.n, (end - first) * s.n), std::memory_order_relaxed);
+            sum.fetch_add(read_all(x + first * s.n, (end - first) * s.n * sizeof(T)), std::memory_order_relaxed);
           });
           benchmark::DoNotOptimize(sum.load());
         }
       } else {
-        for (auto _ : state) benchmark::DoNotOptimize(read_all(x, s.elements()));
+        for (auto _ : state) benchmark::DoNotOptimize(read_all(x, s.elements() * sizeof(T)));
       }
       finish(state, Kind::limit, s);
     });
   }
+}
+
+}  // namespace
+
+void register_memory() {
+  register_typed<float>();
+  register_typed<double>();
 }
 
 }  // namespace softcert::bench

@@ -8,8 +8,9 @@ one run of everything, one of libtorch with ATEN_CPU_CAPABILITY=avx512), `lscpu.
 `packages.txt` (dpkg-query lines) and `command.txt` (the command that produced them). Every
 figure and every verdict below is computed from those files; nothing is written by hand.
 
-Benchmark names are f32_<function>/<implementation>/<case>/<n>[/real_time], labels lib, peer or
-limit (bench/harness.hpp). With repetitions, the median of the repetitions is used.
+Benchmark names are <dtype>_<function>/<implementation>/<case>/<n>[/real_time], dtype f32 or f64,
+labels lib, peer or limit (bench/harness.hpp). With repetitions, the median of the repetitions is
+used. The f32 sections (and the verdicts, f32 only) come first, then the same tables for f64.
 """
 
 import argparse
@@ -20,20 +21,26 @@ import statistics
 import sys
 from collections import defaultdict
 
+DTYPES = ["f32", "f64"]
+ELEMENT_BYTES = {"f32": 4, "f64": 8}
 FUNCTIONS = ["softmax", "log_softmax", "logsumexp"]
 CASES = ["batch", "cache", "threads"]
-CASE_TITLES = {
-    "batch": "single thread, rows × n = 16M elements (64 MiB in)",
-    "cache": "single thread, rows × n = 32K elements (in cache)",
-    "threads": "rows × n = 16M elements, rows spread over every core",
-}
+
+
+def case_title(dtype, case):
+    if case == "batch":
+        return f"single thread, rows × n = 16M elements ({16 * ELEMENT_BYTES[dtype]} MiB in)"
+    if case == "cache":
+        return "single thread, rows × n = 32K elements (in cache)"
+    return "rows × n = 16M elements, rows spread over every core"
+
 # Issue 7, "Done when": speed-up over the fastest peer at every n of the batch from 128 to 1M,
 # and the memory-bound limit on the 16M-element batch.
 SPEEDUP_REQUIRED = 1.5
 MEMORY_RATIO_ALLOWED = 1.25
 DONE_WHEN_N = [128, 1024, 8192, 65536, 1048576]
-# The limit of each function: softmax and log_softmax read 4 B and write 4 B per element (memcpy),
-# logsumexp only reads 4 B (a read-only sum).
+# The limit of each function: softmax and log_softmax read and write every element (memcpy: 4 B + 4 B
+# per f32 element, 8 B + 8 B per f64 one), logsumexp only reads it (a read-only sum: 4 B or 8 B).
 LIMIT_OF = {"softmax": "copy", "log_softmax": "copy", "logsumexp": "read"}
 
 
@@ -41,13 +48,13 @@ def parse_name(name):
     parts = name.split("/")
     if parts and parts[-1] == "real_time":
         parts = parts[:-1]
-    if len(parts) != 4 or not parts[0].startswith("f32_"):
+    if len(parts) != 4 or parts[0][:4] not in {f"{d}_" for d in DTYPES}:
         return None
-    return parts[0][4:], parts[1], parts[2], int(parts[3])
+    return parts[0][:3], parts[0][4:], parts[1], parts[2], int(parts[3])
 
 
 def load(results_dir):
-    """(values, kinds, errors, contexts): values[(function, impl, case, n)] = ns/element."""
+    """(values, kinds, errors, contexts): values[(dtype, function, impl, case, n)] = ns/element."""
     samples = defaultdict(list)
     medians = {}
     kinds, errors, contexts = {}, {}, []  # kinds: impl -> label, in the run's (registration) order
@@ -65,7 +72,7 @@ def load(results_dir):
             if key is None:
                 continue
             if b.get("label"):
-                kinds.setdefault(key[1], b["label"])
+                kinds.setdefault(key[2], b["label"])
             if b.get("error_occurred"):
                 errors[key] = b.get("error_message", "error")
                 continue
@@ -121,16 +128,61 @@ def main():
     if avx512 == ["none"]:
         avx512 = []
 
-    def get(function, impl, case, n):
-        return values.get((function, impl, case, n))
+    def get(dtype, function, impl, case, n):
+        return values.get((dtype, function, impl, case, n))
 
-    def limit(function, case):
+    def limit(dtype, function, case):
         name = LIMIT_OF[function]
-        return next((v for (f, i, c, n), v in values.items() if f == name and c == case), None)
+        return next((v for (d, f, i, c, n), v in values.items() if d == dtype and f == name and c == case), None)
 
-    def best(function, names, case, n):
-        measured = [(get(function, i, case, n), i) for i in names if get(function, i, case, n) is not None]
+    def best(dtype, function, names, case, n):
+        measured = [(get(dtype, function, i, case, n), i) for i in names if get(dtype, function, i, case, n) is not None]
         return min(measured) if measured else (None, None)
+
+    def write_function(dtype, function):
+        """The tables of one dtype and function: every case measured, then its errors."""
+        keys = [k for k in list(values) + list(errors) if k[0] == dtype and k[1] == function]
+        f_lib = [i for i in lib if any(k[1] == function and k[2] == i for k in values if k[0] == dtype)]
+        f_peers = [i for i in peers if any(k[2] == i for k in keys)]
+        if not f_lib and not f_peers:
+            return
+        w(f"## {dtype} {function}")
+        w("")
+        for case in CASES:
+            ns = sorted({k[4] for k in keys if k[3] == case})
+            if not ns:
+                continue
+            lim = limit(dtype, function, case)
+            w(f"### {case}: {case_title(dtype, case)}")
+            w("")
+            moved = (2 if LIMIT_OF[function] == "copy" else 1) * ELEMENT_BYTES[dtype]
+            w(f"Memory-bound limit ({LIMIT_OF[function]}: {moved} B per element"
+              + ("" if case != "cache" else ", from cache") + f"): {fmt(lim)} ns/element"
+              + (f" = {moved / lim:.1f} GB/s." if lim else "."))
+            w("")
+            header = ["n"] + f_lib + f_peers + ["best lib", "fastest peer", "speed-up", "best lib / limit"]
+            w("| " + " | ".join(header) + " |")
+            w("|" + "|".join(["---:"] * len(header)) + "|")
+            for n in ns:
+                cells = [str(n)]
+                for i in f_lib + f_peers:
+                    if (dtype, function, i, case, n) in errors:
+                        cells.append("error")
+                    else:
+                        cells.append(fmt(get(dtype, function, i, case, n)))
+                lib_v, lib_i = best(dtype, function, f_lib, case, n)
+                peer_v, peer_i = best(dtype, function, f_peers, case, n)
+                cells.append(f"{lib_i} {fmt(lib_v)}" if lib_i else "—")
+                cells.append(f"{peer_i} {fmt(peer_v)}" if peer_i else "—")
+                cells.append(f"{peer_v / lib_v:.2f}×" if lib_v and peer_v else "—")
+                cells.append(f"{lib_v / lim:.2f}×" if lib_v and lim else "—")
+                w("| " + " | ".join(cells) + " |")
+            w("")
+        shown = {k: e for k, e in errors.items() if k[0] == dtype and k[1] == function}
+        for (d, f, i, c, n), e in sorted(shown.items()):
+            w(f"- error: {i} {c} n = {n}: {e}")
+        if shown:
+            w("")
 
     # Which libtorch configurations were asked for and not measured, and why (the binary notes it).
     unmeasured = {}
@@ -193,8 +245,8 @@ def main():
     def speed_verdict(function):
         rows, missing = [], []
         for n in DONE_WHEN_N:
-            lib_v, lib_i = best(function, lib, "batch", n)
-            peer_v, peer_i = best(function, peers, "batch", n)
+            lib_v, lib_i = best("f32", function, lib, "batch", n)
+            peer_v, peer_i = best("f32", function, peers, "batch", n)
             if lib_v is None or peer_v is None:
                 missing.append(n)
                 continue
@@ -213,12 +265,12 @@ def main():
         return text + "."
 
     def memory_verdict(function):
-        lim = limit(function, "batch")
+        lim = limit("f32", function, "batch")
         if lim is None:
             return f"NOT MEASURED — f32 {function}: no memory-bound limit in the run."
         rows = []
         for n in DONE_WHEN_N:
-            lib_v, lib_i = best(function, lib, "batch", n)
+            lib_v, lib_i = best("f32", function, lib, "batch", n)
             if lib_v is not None:
                 rows.append((lib_v / lim, n, lib_i))
         if not rows:
@@ -246,48 +298,10 @@ def main():
       "battery in ≤ 30 s.")
     w("")
 
-    for function in FUNCTIONS:
-        f_lib = [i for i in lib if any(k[0] == function and k[1] == i for k in values)]
-        f_peers = [i for i in peers if any(k[0] == function and k[1] == i for k in list(values) + list(errors))]
-        if not f_lib and not f_peers:
-            continue
-        w(f"## f32 {function}")
-        w("")
-        for case in CASES:
-            ns = sorted({k[3] for k in list(values) + list(errors) if k[0] == function and k[2] == case})
-            if not ns:
-                continue
-            lim = limit(function, case)
-            w(f"### {case}: {CASE_TITLES[case]}")
-            w("")
-            moved = 8 if LIMIT_OF[function] == "copy" else 4
-            w(f"Memory-bound limit ({LIMIT_OF[function]}: {moved} B per element"
-              + ("" if case != "cache" else ", from cache") + f"): {fmt(lim)} ns/element"
-              + (f" = {moved / lim:.1f} GB/s." if lim else "."))
-            w("")
-            header = ["n"] + f_lib + f_peers + ["best lib", "fastest peer", "speed-up", "best lib / limit"]
-            w("| " + " | ".join(header) + " |")
-            w("|" + "|".join(["---:"] * len(header)) + "|")
-            for n in ns:
-                cells = [str(n)]
-                for i in f_lib + f_peers:
-                    if (function, i, case, n) in errors:
-                        cells.append("error")
-                    else:
-                        cells.append(fmt(get(function, i, case, n)))
-                lib_v, lib_i = best(function, f_lib, case, n)
-                peer_v, peer_i = best(function, f_peers, case, n)
-                cells.append(f"{lib_i} {fmt(lib_v)}" if lib_i else "—")
-                cells.append(f"{peer_i} {fmt(peer_v)}" if peer_i else "—")
-                cells.append(f"{peer_v / lib_v:.2f}×" if lib_v and peer_v else "—")
-                cells.append(f"{lib_v / lim:.2f}×" if lib_v and lim else "—")
-                w("| " + " | ".join(cells) + " |")
-            w("")
-        shown = {k: e for k, e in errors.items() if k[0] == function}
-        for (f, i, c, n), e in sorted(shown.items()):
-            w(f"- error: {i} {c} n = {n}: {e}")
-        if shown:
-            w("")
+    # The f32 sections, then the same tables for f64 (no verdicts: issue 7's are f32).
+    for dtype in DTYPES:
+        for function in FUNCTIONS:
+            write_function(dtype, function)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:
