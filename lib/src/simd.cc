@@ -1,9 +1,9 @@
 // `simd`: the f32 softmax, log_softmax, logsumexp, cross_entropy, cross_entropy_grad, sigmoid,
 // masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run
 // time to the best target compiled here (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP
-// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them, and
-// softmax_backward is simd_backward.cc's. Every other kernel (f64, attention) is `accurate`'s
-// (make_simd).
+// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them,
+// softmax_backward is simd_backward.cc's and the f64 softmax, log_softmax and logsumexp are
+// simd_f64.cc's. Every other kernel (the other f64 ones, attention) is `accurate`'s (make_simd).
 //
 // A row takes three passes at most:
 //   1. max, min and a NaN check in f32 lanes; a row with NaN, +inf or only -inf goes to
@@ -48,6 +48,7 @@
 #include "kernels.hpp"
 #include "simd.hpp"
 #include "simd_backward.hpp"
+#include "simd_f64.hpp"
 #include "special.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -889,7 +890,7 @@ std::vector<std::int64_t> simd_targets() {
 
 std::int64_t simd_dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
 
-// accurate's kernels, with the f32 ones above (and simd_backward.cc's) in place of accurate's.
+// accurate's kernels, with the f32 ones above, simd_backward.cc's and simd_f64.cc's in place of accurate's.
 Implementation make_simd() {
   Implementation impl = make_accurate();
   impl.name = "simd";
@@ -904,6 +905,9 @@ Implementation make_simd() {
   impl.f32.cross_entropy = &cross_entropy_f32;
   impl.f32.cross_entropy_grad = &cross_entropy_grad_f32;
   impl.f32.softmax_backward = &simd_softmax_backward_f32;
+  impl.f64.softmax = &simd_softmax_f64;
+  impl.f64.log_softmax = &simd_log_softmax_f64;
+  impl.f64.logsumexp = &simd_logsumexp_f64;
   return impl;
 }
 

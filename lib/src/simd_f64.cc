@@ -1,0 +1,714 @@
+// `simd`'s f64 softmax, log_softmax and logsumexp, vectorised with Google Highway and dispatched at
+// run time like simd.cc (AVX-512 "AVX3", AVX2, SSE4, scalar fallback): within 1 ULP like
+// `accurate`, nearly always correctly rounded, many times faster than its scalar double-double.
+// A row takes three passes at most:
+//   1. max, min (of all entries and of the finite ones) and a NaN check in f64 lanes. A row that is
+//      special (NaN, +inf, only -inf: special.hpp) or hard (below) is computed by `accurate`'s own
+//      kernel on that one row, so special values are accurate's bit for bit.
+//   2. the terms t_i = exp(z_i - m), m the row's max, each a double-double hi + lo (see "Terms"),
+//      and their sum S as a double-double in vector lanes (TwoSum of each hi into the lanes, lo
+//      added to their low part, merged every kBlock vectors): no drift with n. Log-sums sum the
+//      entries below the max and count the max's ties apart, so rest = S - 1 loses nothing.
+//   3. softmax: y_i = (hi_i + lo_i) · R rounded once, R = 1/S a double-double, hi_i kept in y itself
+//      and lo_i in a per-thread scratch row by pass 2 (recomputed where the row is too large for
+//      it); log_softmax: y_i = (z_i - m) - L rounded once, two non-positive double-doubles, L =
+//      log1p(rest) (scalar, once per row); logsumexp: m + L rounded once.
+//
+// Hard rows (to accurate's row): an entry with a shift z_i - m in [-745.2, -600) (its term's lo
+// part would be subnormal and lose bits; entries below -745.2, -inf among them, have a term below
+// 2^-1075, which no softmax output can see, and count 0); max - min overflowing (z_i - m could
+// overflow); for log-sums, a rest below 2^-900 next to finite entries below -745 (L then tiny, and
+// those dropped terms could show), and logsumexp rows where m + L cancels beyond L's error bound.
+// Ordinary data never hits them.
+//
+// Error bounds (u = 2^-53; "ε" relative):
+//   - terms: ε_t <= 2^-66.5, each (see "Terms");
+//   - S: Sum2 in each lane over a block of B = kBlock vectors: |error| <= 2B(B+1) u^2 S < 2^-80 S,
+//     the lanes and blocks merged by TwoSum too (2^-104 each); ε_S <= ε_t + 2^-79;
+//   - R = 1/S: q1 = 1/S_hi, q1 + (1 - S q1) q1 (the residual exact by FMA): 2^-104;
+//   - softmax: p = hi·R_hi, e its exact error (FMA, or Dekker's product without one), then
+//     p + (e + hi·R_lo + lo·R_hi) rounded once: the sum before that rounding is within
+//     ε_t + ε_S + 2^-102 < 2^-65.4 of y_i, so y_i is within 0.5 + 2^53·2^-65.4 < 0.5003 ULP
+//     (outputs are normal: terms >= e^-600 and S < 2^100);
+//   - L = log1p(rest): rest within ε_S, so L within ε_S·rest/(1 + rest) <= ε_S·L, plus the log's
+//     own 2^-70 (see LogOnePlus): kLogError = 2^-65 bounds it, relative to L;
+//   - log_softmax: (z_i - m) exact and <= 0, L >= 0: the sum within kLogError, 0.5003 ULP;
+//   - logsumexp: m + L within kLogError·L; where that exceeds 2^-61 |m + L| (1/256 ULP: only where
+//     m < 0 and m + L cancels) the row is accurate's; otherwise within 0.5 + 2^-8 ULP.
+// Measured (lib/test/simd_f64_test.cc, and 4,000 rows of each f64 regime of properties/regimes.hpp:
+// 1.9 million outputs per target): every output correctly rounded, on AVX2, SSE4 and scalar.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+// SSSE3 would only add compile time: every x86 CPU with SSSE3 but not SSE4 is long retired.
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS HWY_SSSE3
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "simd_f64.cc"
+#include <hwy/foreach_target.h>  // re-includes this file once per target
+#include <hwy/highway.h>
+
+#include "algorithms.hpp"
+#include "double_double.hpp"
+#include "kernels.hpp"
+#include "simd_f64.hpp"
+
+// Target-independent constants and declarations, once (foreach_target re-includes the file).
+#ifndef SOFTCERT_LIB_SIMD_F64_CONSTANTS_
+#define SOFTCERT_LIB_SIMD_F64_CONSTANTS_
+namespace softcert::lib {
+namespace {
+
+// accurate's kernel on one row, for special and hard rows; compiled once, for the baseline CPU
+// (HWY_ONCE below).
+void AccurateSoftmaxRow(const double* z, double* y, std::size_t n);
+void AccurateLogSoftmaxRow(const double* z, double* y, std::size_t n);
+double AccurateLogsumexpRow(const double* z, std::size_t n);
+
+// 2^(j/128) = kExp2Hi[j] + kExp2Lo[j] to 2^-104 relative (mpmath, 400 bits).
+alignas(64) constexpr double kExp2Hi[128] = {
+    0x1.0000000000000p+0, 0x1.0163da9fb3335p+0, 0x1.02c9a3e778061p+0, 0x1.04315e86e7f85p+0,
+    0x1.059b0d3158574p+0, 0x1.0706b29ddf6dep+0, 0x1.0874518759bc8p+0, 0x1.09e3ecac6f383p+0,
+    0x1.0b5586cf9890fp+0, 0x1.0cc922b7247f7p+0, 0x1.0e3ec32d3d1a2p+0, 0x1.0fb66affed31bp+0,
+    0x1.11301d0125b51p+0, 0x1.12abdc06c31ccp+0, 0x1.1429aaea92de0p+0, 0x1.15a98c8a58e51p+0,
+    0x1.172b83c7d517bp+0, 0x1.18af9388c8deap+0, 0x1.1a35beb6fcb75p+0, 0x1.1bbe084045cd4p+0,
+    0x1.1d4873168b9aap+0, 0x1.1ed5022fcd91dp+0, 0x1.2063b88628cd6p+0, 0x1.21f49917ddc96p+0,
+    0x1.2387a6e756238p+0, 0x1.251ce4fb2a63fp+0, 0x1.26b4565e27cddp+0, 0x1.284dfe1f56381p+0,
+    0x1.29e9df51fdee1p+0, 0x1.2b87fd0dad990p+0, 0x1.2d285a6e4030bp+0, 0x1.2ecafa93e2f56p+0,
+    0x1.306fe0a31b715p+0, 0x1.32170fc4cd831p+0, 0x1.33c08b26416ffp+0, 0x1.356c55f929ff1p+0,
+    0x1.371a7373aa9cbp+0, 0x1.38cae6d05d866p+0, 0x1.3a7db34e59ff7p+0, 0x1.3c32dc313a8e5p+0,
+    0x1.3dea64c123422p+0, 0x1.3fa4504ac801cp+0, 0x1.4160a21f72e2ap+0, 0x1.431f5d950a897p+0,
+    0x1.44e086061892dp+0, 0x1.46a41ed1d0057p+0, 0x1.486a2b5c13cd0p+0, 0x1.4a32af0d7d3dep+0,
+    0x1.4bfdad5362a27p+0, 0x1.4dcb299fddd0dp+0, 0x1.4f9b2769d2ca7p+0, 0x1.516daa2cf6642p+0,
+    0x1.5342b569d4f82p+0, 0x1.551a4ca5d920fp+0, 0x1.56f4736b527dap+0, 0x1.58d12d497c7fdp+0,
+    0x1.5ab07dd485429p+0, 0x1.5c9268a5946b7p+0, 0x1.5e76f15ad2148p+0, 0x1.605e1b976dc09p+0,
+    0x1.6247eb03a5585p+0, 0x1.6434634ccc320p+0, 0x1.6623882552225p+0, 0x1.68155d44ca973p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.6c012750bdabfp+0, 0x1.6dfb23c651a2fp+0, 0x1.6ff7df9519484p+0,
+    0x1.71f75e8ec5f74p+0, 0x1.73f9a48a58174p+0, 0x1.75feb564267c9p+0, 0x1.780694fde5d3fp+0,
+    0x1.7a11473eb0187p+0, 0x1.7c1ed0130c132p+0, 0x1.7e2f336cf4e62p+0, 0x1.80427543e1a12p+0,
+    0x1.82589994cce13p+0, 0x1.8471a4623c7adp+0, 0x1.868d99b4492edp+0, 0x1.88ac7d98a6699p+0,
+    0x1.8ace5422aa0dbp+0, 0x1.8cf3216b5448cp+0, 0x1.8f1ae99157736p+0, 0x1.9145b0b91ffc6p+0,
+    0x1.93737b0cdc5e5p+0, 0x1.95a44cbc8520fp+0, 0x1.97d829fde4e50p+0, 0x1.9a0f170ca07bap+0,
+    0x1.9c49182a3f090p+0, 0x1.9e86319e32323p+0, 0x1.a0c667b5de565p+0, 0x1.a309bec4a2d33p+0,
+    0x1.a5503b23e255dp+0, 0x1.a799e1330b358p+0, 0x1.a9e6b5579fdbfp+0, 0x1.ac36bbfd3f37ap+0,
+    0x1.ae89f995ad3adp+0, 0x1.b0e07298db666p+0, 0x1.b33a2b84f15fbp+0, 0x1.b59728de5593ap+0,
+    0x1.b7f76f2fb5e47p+0, 0x1.ba5b030a1064ap+0, 0x1.bcc1e904bc1d2p+0, 0x1.bf2c25bd71e09p+0,
+    0x1.c199bdd85529cp+0, 0x1.c40ab5fffd07ap+0, 0x1.c67f12e57d14bp+0, 0x1.c8f6d9406e7b5p+0,
+    0x1.cb720dcef9069p+0, 0x1.cdf0b555dc3fap+0, 0x1.d072d4a07897cp+0, 0x1.d2f87080d89f2p+0,
+    0x1.d5818dcfba487p+0, 0x1.d80e316c98398p+0, 0x1.da9e603db3285p+0, 0x1.dd321f301b460p+0,
+    0x1.dfc97337b9b5fp+0, 0x1.e264614f5a129p+0, 0x1.e502ee78b3ff6p+0, 0x1.e7a51fbc74c83p+0,
+    0x1.ea4afa2a490dap+0, 0x1.ecf482d8e67f1p+0, 0x1.efa1bee615a27p+0, 0x1.f252b376bba97p+0,
+    0x1.f50765b6e4540p+0, 0x1.f7bfdad9cbe14p+0, 0x1.fa7c1819e90d8p+0, 0x1.fd3c22b8f71f1p+0,
+};
+alignas(64) constexpr double kExp2Lo[128] = {
+    0x0p+0, 0x1.b61299ab8cdb7p-54, -0x1.19083535b085dp-56, -0x1.0a31c1977c96ep-54,
+    0x1.d73e2a475b465p-55, -0x1.c91dfe2b13c27p-55, 0x1.186be4bb284ffp-57, 0x1.1487818316136p-54,
+    0x1.8a62e4adc610bp-54, 0x1.01edc16e24f71p-54, 0x1.03a1727c57b53p-59, -0x1.b9bedc44ebd7bp-57,
+    -0x1.6c51039449b3ap-54, -0x1.1b514b36ca5c7p-58, -0x1.32fbf9af1369ep-54, 0x1.2406ab9eeab0ap-55,
+    -0x1.19041b9d78a76p-55, -0x1.11023d1970f6cp-54, 0x1.e5b4c7b4968e4p-55, -0x1.95386352ef607p-54,
+    0x1.e016e00a2643cp-54, -0x1.1df98027bb78cp-54, 0x1.dc775814a8495p-55, 0x1.2a97e9494a5eep-55,
+    0x1.9b07eb6c70573p-54, 0x1.ac155bef4f4a4p-55, 0x1.2bd339940e9d9p-55, -0x1.a4c3a8c3f0d7ep-54,
+    0x1.612e8afad1255p-55, -0x1.10adcd6381aa4p-59, 0x1.0024754db41d5p-54, 0x1.1ca0f45d52383p-56,
+    0x1.6f46ad23182e4p-55, 0x1.a9ce78e18047cp-55, 0x1.32721843659a6p-54, -0x1.b5cee5c4e4628p-55,
+    -0x1.63aeabf42eae2p-54, -0x1.e958d3c9904bdp-54, -0x1.5e436d661f5e3p-56, -0x1.efff8375d29c3p-54,
+    0x1.ada0911f09ebcp-55, -0x1.7d023f956f9f3p-54, -0x1.ef3691c309278p-58, -0x1.1c7dde35f7999p-55,
+    0x1.89b7a04ef80d0p-59, 0x1.c944bd1648a76p-54, 0x1.3c1a3b69062f0p-56, 0x1.9cb62f3d1be56p-54,
+    0x1.d4397afec42e2p-56, 0x1.8ecdbbc6a7833p-54, -0x1.4b309d25957e3p-54, -0x1.f768569bd93efp-55,
+    -0x1.07abe1db13cadp-55, -0x1.d689cefede59bp-55, 0x1.9bb2c011d93adp-54, 0x1.295e15b9a1de8p-55,
+    0x1.6324c054647adp-54, 0x1.c4b1b816986a2p-60, 0x1.ba6f93080e65ep-54, -0x1.3e2429b56de47p-54,
+    -0x1.383c17e40b497p-54, -0x1.c483c759d8933p-55, -0x1.bb60987591c34p-54, 0x1.038ae44f73e65p-57,
+    -0x1.bdd3413b26456p-54, -0x1.2895667ff0b0dp-56, -0x1.bbe3a683c88abp-57, -0x1.83c0f25860ef6p-55,
+    -0x1.16e4786887a99p-55, -0x1.0a8d96c65d53cp-54, -0x1.0245957316dd3p-54, 0x1.866b80a02162dp-54,
+    -0x1.41577ee04992fp-55, 0x1.f124cd1164dd6p-54, 0x1.05d02ba15797ep-56, -0x1.27c86626d972bp-54,
+    -0x1.d4c1dd41532d8p-54, -0x1.8d684a341cdfbp-55, -0x1.fc6f89bd4f6bap-54, 0x1.994c2f37cb53ap-54,
+    0x1.6e9f156864b27p-54, -0x1.0d55e32e9e3aap-56, 0x1.5cc13a2e3976cp-55, -0x1.dd6792e582524p-54,
+    -0x1.75fc781b57ebcp-57, -0x1.64b7c96a5f039p-56, -0x1.d185b7c1b85d1p-54, -0x1.173bd91cee632p-54,
+    0x1.c7c46b071f2bep-56, 0x1.824ca78e64c6ep-56, -0x1.359495d1cd533p-54, 0x1.6305c7ddc36abp-54,
+    -0x1.d2f6edb8d41e1p-54, 0x1.bcb7ecac563c7p-54, 0x1.0fac90ef7fd31p-54, -0x1.f9234cae76cd0p-55,
+    0x1.7a1cd345dcc81p-54, -0x1.bdef54c80e425p-54, -0x1.2805e3084d708p-57, -0x1.c71dfbbba6de3p-54,
+    -0x1.5584f7e54ac3bp-56, -0x1.efcd30e54292ep-54, 0x1.23dd07a2d9e84p-55, -0x1.efdca3f6b9c73p-54,
+    0x1.11065895048ddp-55, 0x1.b4537e083c60ap-54, 0x1.2884dff483cadp-54, 0x1.1acbc48805c44p-56,
+    0x1.503cbd1e949dbp-56, -0x1.dd83b53829d72p-55, -0x1.cbc3743797a9cp-54, -0x1.d487b719d8578p-54,
+    0x1.2ed02d75b3707p-55, -0x1.11ec18beddfe8p-54, 0x1.c2300696db532p-54, 0x1.2da5778f018c3p-54,
+    -0x1.1a5cd4f184b5cp-54, -0x1.7b627817a1496p-54, 0x1.39e8980a9cc8fp-55, 0x1.2d522ca0c8de2p-54,
+    -0x1.e9c23179c2893p-54, -0x1.c93f3b411ad8cp-54, 0x1.dc7f486a4b6b0p-54, 0x1.3a1a5bf0d8e43p-54,
+    0x1.9d3e12dd8a18bp-54, -0x1.dbb12d006350ap-54, 0x1.74853f3a5931ep-55, 0x1.2eb74966579e7p-57,
+};
+
+// ln2/128 = kStep1 + kStep2 + kStep3 to 2^-129 relative (mpmath); kStep1 and kStep2 have 35
+// significant bits, so k · kStep1 and k · kStep2 are exact for |k| < 2^18.
+constexpr double kStep1 = 0x1.62e42fefcp-8;
+constexpr double kStep2 = -0x1.c610ca86cp-44;
+constexpr double kStep3 = -0x1.c4c67fc0d0951p-83;
+constexpr double kInvStep = 0x1.71547652b82fep+7;  // 128/ln2
+// Adding it rounds to an integer and leaves it in the low mantissa bits (|k| < 2^51).
+constexpr double kShifter = 0x1.8p52;
+constexpr std::int64_t kShifterBits = 0x4338000000000000;
+constexpr std::int64_t kBiasSteps = 1023 * 128;  // the exponent bias, in steps of 1/128
+
+// Shifts below kZeroBelow get the term 0: e^-745.2 < 2^-1075.09, so a softmax output there (the
+// term over S >= 1) rounds to +0. Shifts in [kZeroBelow, kHardBelow) make the row hard.
+constexpr double kZeroBelow = -745.2;
+constexpr double kHardBelow = -600;
+// Log-sums: a rest below this with finite entries under kFarBelow goes to accurate's row.
+constexpr double kTinyRest = 0x1p-900;
+constexpr double kFarBelow = -745;
+// L's error relative to L (header), and logsumexp's cancellation limit relative to |m + L|.
+constexpr double kLogError = 0x1p-65;
+constexpr double kCancelLimit = 0x1p-61;
+// Vectors summed in one set of lanes before they join the row's total.
+constexpr std::size_t kBlock = 4096;
+
+}  // namespace
+}  // namespace softcert::lib
+#endif  // SOFTCERT_LIB_SIMD_F64_CONSTANTS_
+
+HWY_BEFORE_NAMESPACE();
+namespace softcert::lib {
+namespace HWY_NAMESPACE {
+namespace {  // internal linkage: simd.cc has per-target names of its own
+namespace hn = hwy::HWY_NAMESPACE;
+using D = hn::ScalableTag<double>;
+using V = hn::Vec<D>;
+using DI = hn::RebindToSigned<D>;
+using VI = hn::Vec<DI>;
+using M = hn::Mask<D>;
+using dd::DD;
+
+// ---------------------------------------------------------------------------------------------
+// Scalar double-double helpers, compiled per target (std::fma is an instruction where it has one).
+
+HWY_INLINE DD TwoProd(double a, double b) {
+  const double p = a * b;
+  return {p, std::fma(a, b, -p)};
+}
+
+// 1/s for s >= 1: q1 + (1 - s q1) q1, the residual 1 - s_hi q1 exact (FMA): within 2^-104.
+HWY_INLINE DD Reciprocal(DD s) {
+  const double q1 = 1 / s.hi;
+  const double residual = std::fma(-s.hi, q1, 1.0) - s.lo * q1;
+  return dd::fast_two_sum(q1, residual * q1);
+}
+
+// e^y - 1 for 0 <= y <= 50 as a double-double, within 2^-71 relative. y = k ln2/128 + r (the
+// three-part reduction of the lanes below, r within 2^-100 absolute, |r| <= ln2/256 + 2^-40),
+// s = e^r - 1 = r + r^2/2 + r^3 Q(r), r^2 exact (TwoProd), Q the Taylor series to r^5/8!
+// (remainder 2^-86 of r) and r^3 Q rounded in double (2^-72.6 of r); then 2^(k/128) (1 + s) - 1
+// in double-double, at least 0.0027 where k != 0, so s's absolute error (2^-81) stays below 2^-71.5
+// of it.
+HWY_INLINE DD ExpM1(double y) {
+  const double k = std::nearbyint(y * kInvStep);
+  const DD s = dd::two_sum(std::fma(-k, kStep1, y), -k * kStep2);  // both exact
+  const DD r = dd::fast_two_sum(s.hi, s.lo - k * kStep3);
+  const DD r2 = TwoProd(r.hi, r.hi);
+  double q = 1.0 / 40320;
+  for (double c : {1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6}) q = std::fma(q, r.hi, c);
+  const double low = r.lo + r.hi * r.lo + 0.5 * r2.lo + r.hi * r2.hi * q;
+  DD e = dd::fast_two_sum(r.hi, 0.5 * r2.hi);
+  e = dd::fast_two_sum(e.hi, e.lo + low);
+  if (k == 0) return e;
+  const auto steps = static_cast<std::int64_t>(k);
+  const double th = kExp2Hi[steps & 127], tl = kExp2Lo[steps & 127];
+  const DD p = TwoProd(th, e.hi);
+  DD x = dd::fast_two_sum(th, p.hi);
+  x = dd::fast_two_sum(x.hi, x.lo + (p.lo + th * e.lo + tl * (1 + e.hi)));
+  // 2^floor(k / 128), 0 <= floor(k / 128) <= 73, from its bits.
+  const double power = std::bit_cast<double>(static_cast<std::uint64_t>((steps >> 7) + 1023) << 52);
+  const DD m1 = dd::two_sum(x.hi * power, -1.0);
+  return dd::fast_two_sum(m1.hi, m1.lo + x.lo * power);
+}
+
+// log1p(x) for a double-double x >= 0 (x < 2^60), within 2^-70 relative: y0 = log1p(x_hi) (glibc,
+// within a few ULPs), then one Newton step L = y0 + (x - expm1(y0)) / (1 + expm1(y0)), whose
+// neglected term δ^2/2 is below 2^-98 L; x_hi - expm1(y0)_hi is exact (Sterbenz), expm1's error
+// passes to L divided by (1 + x) log1p(x) / x >= 1. (A scalar model against mpmath at 50,000 random
+// x in [2^-880, 2^31]: 2^-71.0 at most.)
+HWY_INLINE DD LogOnePlus(DD x) {
+  if (x.hi == 0) return {0, 0};
+  const double y0 = std::log1p(x.hi);
+  const DD e = ExpM1(y0);
+  const double delta = ((x.hi - e.hi) + (x.lo - e.lo)) / (1 + e.hi);
+  return dd::fast_two_sum(y0, delta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lanes.
+
+// The first count entries of p, the other lanes `pad`.
+HWY_INLINE V LoadTail(D d, const double* p, std::size_t count, double pad) {
+  HWY_ALIGN double lanes[hn::MaxLanes(d)];
+  std::fill(lanes, lanes + hn::Lanes(d), pad);
+  std::copy(p, p + count, lanes);
+  return hn::Load(d, lanes);
+}
+
+HWY_INLINE void StoreTail(D d, V v, double* p, std::size_t count) {
+  HWY_ALIGN double lanes[hn::MaxLanes(d)];
+  hn::Store(v, d, lanes);
+  std::copy(lanes, lanes + count, p);
+}
+
+// a + b = s + e exactly.
+HWY_INLINE void TwoSum(V a, V b, V& s, V& e) {
+  s = hn::Add(a, b);
+  const V bb = hn::Sub(s, a);
+  e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
+}
+
+// a + b = s + e exactly where |a| >= |b| (or a's exponent is at least b's).
+HWY_INLINE void FastTwoSum(V a, V b, V& s, V& e) {
+  s = hn::Add(a, b);
+  e = hn::Sub(b, hn::Sub(s, a));
+}
+
+// a + b rounded to odd: a + b where exact, else its neighbour with an odd last bit on the exact
+// sum's side. Added to a double s whose ULP is 2^51 times its own or more, the sum rounds as
+// s + (a + b) would exactly (rounding to odd keeps the sticky bit that marks "beyond a midpoint").
+HWY_INLINE V AddRoundToOdd(D d, V a, V b) {
+  const DI di;
+  V c, e;
+  TwoSum(a, b, c, e);
+  const VI bits = hn::BitCast(di, c), zero = hn::Zero(di), one = hn::Set(di, 1);
+  const auto even_inexact = hn::And(hn::RebindMask(di, hn::Ne(e, hn::Zero(d))), hn::Eq(hn::And(bits, one), zero));
+  // One step away from zero where e has c's sign, toward it otherwise (c != 0 where e != 0).
+  const VI step = hn::IfThenElse(hn::Lt(hn::Xor(bits, hn::BitCast(di, e)), zero), hn::Neg(one), one);
+  return hn::BitCast(d, hn::IfThenElse(even_inexact, hn::Add(bits, step), bits));
+}
+
+// a · b - p exactly, p = a · b rounded (no underflow): one FMA, or Dekker's product from
+// Veltkamp's splits where the target has no FMA (its MulSub would round twice).
+HWY_INLINE V ProductError(D d, V a, V b, V p) {
+#if HWY_NATIVE_FMA
+  (void)d;
+  return hn::MulSub(a, b, p);
+#else
+  const V splitter = hn::Set(d, 0x1.0000002p27);  // 2^27 + 1
+  const V ca = hn::Mul(a, splitter), cb = hn::Mul(b, splitter);
+  const V a1 = hn::Sub(ca, hn::Sub(ca, a)), b1 = hn::Sub(cb, hn::Sub(cb, b));
+  const V a2 = hn::Sub(a, a1), b2 = hn::Sub(b, b1);
+  const V high = hn::Add(hn::Add(hn::Sub(hn::Mul(a1, b1), p), hn::Mul(a1, b2)), hn::Mul(a2, b1));
+  return hn::Add(high, hn::Mul(a2, b2));
+#endif
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terms. t = exp(u), u = z - m <= 0 a double-double uh + ul (TwoSum: exact), as hi + lo with
+// |lo| <= ulp(hi)/2, for uh >= kHardBelow:
+//   - k = round(uh · 128/ln2) (the shifter; |k| < 2^18), u = k ln2/128 + r: a = uh - k·kStep1
+//     exact (k·kStep1 exact and within a factor 2 of uh: Sterbenz), minus k·kStep2 (exact, <=
+//     2^-26.7) by Fast2Sum to rh + e (exact where |a| is the larger, else both are below 2^-25.7
+//     and its error below 2^-78), rl = e + (ul - k·kStep3) (rounded, |rl| <= 2^-44: 2^-97): r =
+//     rh + rl within 2^-77 absolute, |rh| <= ln2/256 + 2^-40 = 0.0027076;
+//   - e^r - 1 = rh + w, w = rh^2 Q(rh) + rl (1 + rh + rh^2/2), Q the Taylor series 1/2 + rh/6 + ...
+//     + rh^4/720 (degree 6 in all: remainder r^7/7! <= 2^-72); w's roundings <= 2^-69.5, its
+//     neglected rl (e^rh - 1 - rh - rh^2/2) + rl^2/2 <= 2^-72;
+//   - 2^(k/128) = T_hi + T_lo (table, 2^-104) times 2^(k >> 7) built in the exponent bits (exact:
+//     k >> 7 >= -866); hi + lo = T_hi + T_hi rh + [T_hi w + T_lo (1 + rh)], T_hi rh split exactly
+//     (FMA or Dekker) and Fast2Sum'd with T_hi, the bracket (<= 2^-17 T_hi) rounded at 2^-70.
+// So each term within ε_t = 2^-66.5 (w's 2^-69, the bracket's three roundings 2^-68.4, the series'
+// 2^-72). A scalar model of these operations against mpmath exp at 50,000 random shifts in
+// [-600, 0], with FMA and with Dekker's product: 2^-68.9 at most.
+struct TermLanes {
+  V inv_step, shifter, step1, neg_step2, step3, q6, q5, q4, q3, q2, one;
+  VI bias, index_mask, exponent_mask;
+
+  explicit TermLanes(D d) {
+    const DI di;
+    inv_step = hn::Set(d, kInvStep), shifter = hn::Set(d, kShifter);
+    step1 = hn::Set(d, kStep1), neg_step2 = hn::Set(d, -kStep2), step3 = hn::Set(d, kStep3);
+    q6 = hn::Set(d, 1.0 / 720), q5 = hn::Set(d, 1.0 / 120), q4 = hn::Set(d, 1.0 / 24);
+    q3 = hn::Set(d, 1.0 / 6), q2 = hn::Set(d, 0.5), one = hn::Set(d, 1.0);
+    bias = hn::Set(di, kShifterBits - kBiasSteps);
+    index_mask = hn::Set(di, 127), exponent_mask = hn::Set(di, ~std::int64_t(127));
+  }
+
+  HWY_INLINE void Exp(D d, V uh, V ul, V& hi, V& lo) const {
+    const DI di;
+    const V t = hn::MulAdd(uh, inv_step, shifter);
+    const V k = hn::Sub(t, shifter);
+    V s, e;
+    FastTwoSum(hn::NegMulAdd(k, step1, uh), hn::Mul(k, neg_step2), s, e);
+    // r = rh + rl, left unnormalised: renormalising would lengthen the chain of dependent
+    // operations, which bounds the speed here more than their number does.
+    const V rh = s;
+    const V rl = hn::Add(e, hn::NegMulAdd(k, step3, ul));
+    const V r2 = hn::Mul(rh, rh);
+    const V q = hn::MulAdd(hn::MulAdd(q6, r2, hn::MulAdd(q5, rh, q4)), r2, hn::MulAdd(q3, rh, q2));  // Estrin
+    const V linear = hn::Mul(rl, hn::MulAdd(hn::MulAdd(rh, q2, one), rh, one));  // rl (1 + rh + rh^2/2)
+    const V w = hn::MulAdd(r2, q, linear);
+    // t's bits minus the shifter's are k; with the bias, k + 128 · 1023 >= 0 for every shift
+    // above kZeroBelow (clamped lanes below it still index the table within its bounds).
+    const VI steps = hn::Sub(hn::BitCast(di, t), bias);
+    const VI j = hn::And(steps, index_mask);
+    const V th = hn::GatherIndex(d, kExp2Hi, j), tl = hn::GatherIndex(d, kExp2Lo, j);
+    const V p = hn::Mul(th, rh);
+    V h0, e0;
+    FastTwoSum(th, p, h0, e0);
+    const V l0 = hn::Add(e0, hn::Add(ProductError(d, th, rh, p), hn::MulAdd(th, w, hn::MulAdd(tl, rh, tl))));
+    V h, l;
+    FastTwoSum(h0, l0, h, l);
+    const V scale = hn::BitCast(d, hn::ShiftLeft<45>(hn::And(steps, exponent_mask)));  // 2^(k >> 7)
+    hi = hn::Mul(h, scale);
+    lo = hn::Mul(l, scale);
+  }
+};
+
+// u = z - m as uh + ul exactly (TwoSum with -m; uh = -inf where z is).
+HWY_INLINE void Shift(V z, V neg_m, V& uh, V& ul) { TwoSum(z, neg_m, uh, ul); }
+
+// The term of each lane of z as hi + lo; with kMask, 0 for shifts below kZeroBelow, and `hard`
+// gains the lanes whose shift lies in [kZeroBelow, kHardBelow).
+template <bool kMask>
+HWY_INLINE void Term(D d, const TermLanes& lanes, V z, V neg_m, V& hi, V& lo, M& hard) {
+  V uh, ul;
+  Shift(z, neg_m, uh, ul);
+  if constexpr (!kMask) {
+    lanes.Exp(d, uh, ul, hi, lo);
+    (void)hard;
+  } else {
+    const M zero = hn::Lt(uh, hn::Set(d, kZeroBelow));
+    hard = hn::Or(hard, hn::AndNot(zero, hn::Lt(uh, hn::Set(d, kHardBelow))));
+    // Clamped so that every lane's table index and scale stay in range (-inf included).
+    lanes.Exp(d, hn::Max(uh, hn::Set(d, kZeroBelow)), ul, hi, lo);
+    hi = hn::IfThenZeroElse(zero, hi);
+    lo = hn::IfThenZeroElse(zero, lo);
+  }
+}
+
+// A double-double sum in lanes: Sum2 (Ogita, Rump & Oishi), the hi parts by TwoSum.
+struct SumLanes {
+  V hi, lo;
+  explicit SumLanes(D d) : hi(hn::Zero(d)), lo(hn::Zero(d)) {}
+  HWY_INLINE void Add(V h, V l) {
+    V s, e;
+    TwoSum(hi, h, s, e);
+    hi = s;
+    lo = hn::Add(lo, hn::Add(e, l));
+  }
+};
+
+// total += the lanes of a and b: a and b joined by TwoSum in lanes, then the lanes one by one, the
+// exact errors of the his added to the los (Sum2 again, over 2 + lanes values).
+HWY_INLINE void Merge(D d, const SumLanes& a, const SumLanes& b, DD& total) {
+  V hi, e;
+  TwoSum(a.hi, b.hi, hi, e);
+  HWY_ALIGN double h[hn::MaxLanes(d)];
+  hn::Store(hi, d, h);
+  DD sum{total.hi, 0};
+  for (std::size_t i = 0; i < hn::Lanes(d); ++i) {
+    const DD s = dd::two_sum(sum.hi, h[i]);
+    sum.hi = s.hi, sum.lo += s.lo;
+  }
+  sum.lo += total.lo + hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(a.lo, b.lo), e)));
+  total = dd::fast_two_sum(sum.hi, sum.lo);
+}
+
+// Pass 2 over z[0, n): the sum of the terms into `sum` (kSplit: of those below the max only, the
+// entries equal to it counted in `ties`); kStore keeps each hi at hi_out[i] and lo at lo_out[i].
+// False where the row is hard.
+template <bool kMask, bool kSplit, bool kStore>
+HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out, double* lo_out, DD& sum,
+                        double& ties) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  const TermLanes term(d);
+  const V neg_m = hn::Set(d, -m), vm = hn::Set(d, m), one = hn::Set(d, 1.0);
+  M hard = hn::FirstN(d, 0);
+  V tie_count = hn::Zero(d);
+  // One vector at i, of `count` entries of the row (all its lanes but in the last vector).
+  const auto step = [&](auto partial, std::size_t i, std::size_t count, SumLanes& acc) {
+    constexpr bool kPartial = decltype(partial)::value;
+    const V x = kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i);
+    V hi, lo;
+    Term<kMask>(d, term, x, neg_m, hi, lo, hard);
+    if constexpr (kStore) {
+      if constexpr (kPartial) {
+        StoreTail(d, hi, hi_out + i, count), StoreTail(d, lo, lo_out + i, count);
+      } else {
+        hn::StoreU(hi, d, hi_out + i), hn::StoreU(lo, d, lo_out + i);
+      }
+    }
+    M skip = hn::FirstN(d, 0);
+    if constexpr (kPartial) skip = hn::Not(hn::FirstN(d, count));
+    if constexpr (kSplit) {
+      const M at_max = hn::AndNot(skip, hn::Eq(x, vm));
+      tie_count = hn::Add(tie_count, hn::IfThenElseZero(at_max, one));
+      skip = hn::Or(skip, at_max);
+    }
+    // The max's term (the padding's too) is exactly 1 + 0: only its hi needs dropping.
+    if constexpr (kPartial || kSplit) hi = hn::IfThenZeroElse(skip, hi);
+    acc.Add(hi, lo);
+  };
+  for (std::size_t block = 0; block < n; block += 2 * kBlock * lanes) {
+    const std::size_t stop = std::min(n, block + 2 * kBlock * lanes);
+    SumLanes a0(d), a1(d);
+    std::size_t i = block;
+    for (; i + 2 * lanes <= stop; i += 2 * lanes) {
+      step(std::false_type(), i, lanes, a0);
+      step(std::false_type(), i + lanes, lanes, a1);
+    }
+    if (i + lanes <= stop) step(std::false_type(), i, lanes, a0), i += lanes;
+    if (i < stop) step(std::true_type(), i, stop - i, a1);
+    Merge(d, a0, a1, sum);
+  }
+  if constexpr (kSplit) ties += hn::GetLane(hn::SumOfLanes(d, tie_count));
+  if constexpr (kMask) return hn::AllFalse(d, hard);
+  return true;
+}
+
+// Pass 3 of softmax: y_i = (hi_i + lo_i) · (inv.hi + inv.lo) rounded once, hi_i and lo_i stored by
+// pass 2 (hi in y itself) or recomputed from z.
+template <bool kStored, bool kMask>
+HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double* lo_in, double* y, DD inv) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  const TermLanes term(d);
+  const V neg_m = hn::Set(d, -m), inv_hi = hn::Set(d, inv.hi), inv_lo = hn::Set(d, inv.lo);
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+    constexpr bool kPartial = decltype(partial)::value;
+    V hi, lo;
+    if constexpr (kStored) {
+      hi = kPartial ? LoadTail(d, y + i, count, 0.0) : hn::LoadU(d, y + i);
+      lo = kPartial ? LoadTail(d, lo_in + i, count, 0.0) : hn::LoadU(d, lo_in + i);
+    } else {
+      M unused = hn::FirstN(d, 0);
+      Term<kMask>(d, term, kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i), neg_m, hi, lo, unused);
+    }
+    const V p = hn::Mul(hi, inv_hi);
+    const V correction = hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p)));
+    const V out = hn::Add(p, correction);
+    if constexpr (kPartial) StoreTail(d, out, y + i, count);
+    else hn::StoreU(out, d, y + i);
+  };
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
+  if (i < n) step(std::true_type(), i, n - i);
+}
+
+// log_softmax's pass 3: y_i = (uh + ul) - (L.hi + L.lo) rounded once; both parts <= 0: s + e =
+// uh - L.hi exactly (TwoSum), and the tail e + (ul - L.lo), below 1.5 ULP of s, rounded to odd and
+// added: within 2^-104 of the exact sum, exact midpoints kept apart (z_i - m is a midpoint of the
+// double grid whenever it needs one bit more than a double has; then L > 0 decides the side,
+// through e = -L.hi where L is below the midpoint's ULP, through L's own error elsewhere).
+// -inf where z_i is -inf.
+HWY_INLINE void Shifted(const double* z, double* y, std::size_t n, double m, DD l) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  const V neg_m = hn::Set(d, -m), neg_lh = hn::Set(d, -l.hi), lo = hn::Set(d, l.lo);
+  const V neg_inf = hn::Set(d, -std::numeric_limits<double>::infinity());
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+    constexpr bool kPartial = decltype(partial)::value;
+    const V x = kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i);
+    V uh, ul, s, e;
+    Shift(x, neg_m, uh, ul);
+    TwoSum(uh, neg_lh, s, e);
+    const V out = hn::IfThenElse(hn::Eq(x, neg_inf), neg_inf, hn::Add(s, AddRoundToOdd(d, e, hn::Sub(ul, lo))));
+    if constexpr (kPartial) StoreTail(d, out, y + i, count);
+    else hn::StoreU(out, d, y + i);
+  };
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
+  if (i < n) step(std::true_type(), i, n - i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows.
+
+// What pass 1 learns about a row.
+struct RowInfo {
+  bool regular = false;  // no NaN, no +inf, some finite entry (then max is finite)
+  bool hard = false;     // max - min overflows
+  bool deep = false;     // some entry lies below max + kHardBelow (-inf included): pass 2 masks
+  bool far = false;      // some finite entry lies (about) kFarBelow below the max
+  double max = 0;
+};
+
+HWY_INLINE RowInfo ScanRow(const double* z, std::size_t n) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const V pos_inf = hn::Set(d, kInf), neg_inf = hn::Set(d, -kInf);
+  V top0 = neg_inf, top1 = neg_inf, low0 = pos_inf, low1 = pos_inf, finite0 = pos_inf, finite1 = pos_inf;
+  M nan = hn::FirstN(d, 0);
+  const auto scan = [&](V a, V& top, V& low, V& finite) {
+    top = hn::Max(top, a), low = hn::Min(low, a);
+    finite = hn::Min(finite, hn::IfThenElse(hn::Eq(a, neg_inf), pos_inf, a));  // the min of the finite ones
+    nan = hn::Or(nan, hn::IsNaN(a));  // Max drops NaN on some targets
+  };
+  std::size_t i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    scan(hn::LoadU(d, z + i), top0, low0, finite0);
+    scan(hn::LoadU(d, z + i + lanes), top1, low1, finite1);
+  }
+  for (; i + lanes <= n; i += lanes) scan(hn::LoadU(d, z + i), top0, low0, finite0);
+  bool has_nan = !hn::AllFalse(d, nan);
+  double top = hn::GetLane(hn::MaxOfLanes(d, hn::Max(top0, top1)));
+  double low = hn::GetLane(hn::MinOfLanes(d, hn::Min(low0, low1)));
+  double low_finite = hn::GetLane(hn::MinOfLanes(d, hn::Min(finite0, finite1)));
+  for (; i < n; ++i) {
+    has_nan = has_nan || std::isnan(z[i]);
+    top = std::max(top, z[i]), low = std::min(low, z[i]);
+    if (z[i] != -kInf) low_finite = std::min(low_finite, z[i]);
+  }
+  RowInfo row;
+  row.regular = !has_nan && std::isfinite(top);
+  if (!row.regular) return row;
+  row.max = top;
+  row.hard = !(top - low_finite <= std::numeric_limits<double>::max());
+  row.deep = !(low - top >= kHardBelow);
+  row.far = !(low_finite - top >= kFarBelow);
+  return row;
+}
+
+// Calls f with std::true_type where pass 2 must mask (a deep row), std::false_type otherwise.
+template <class F>
+HWY_INLINE bool WithMask(const RowInfo& row, F&& f) {
+  return row.deep ? f(std::true_type()) : f(std::false_type());
+}
+
+// softmax of a regular row that is not hard by its scan; false where pass 2 finds it hard.
+HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowInfo& row, double* lo) {
+  return WithMask(row, [&](auto mask) {
+    constexpr bool kMask = decltype(mask)::value;
+    DD sum{0, 0};
+    double ties = 0;
+    if (lo) {
+      if (!TermSum<kMask, false, true>(z, n, row.max, y, lo, sum, ties)) return false;
+      Normalise<true, kMask>(z, n, row.max, lo, y, Reciprocal(sum));
+    } else {
+      if (!TermSum<kMask, false, false>(z, n, row.max, nullptr, nullptr, sum, ties)) return false;
+      Normalise<false, kMask>(z, n, row.max, nullptr, y, Reciprocal(sum));
+    }
+    return true;
+  });
+}
+
+// L = log Σ exp(z_j - m) = log1p(rest) of a regular row that is not hard by its scan, in `l`;
+// false where the row is hard.
+HWY_INLINE bool LogSum(const double* z, std::size_t n, const RowInfo& row, DD& l) {
+  DD below{0, 0};
+  double ties = 0;
+  const bool ok = WithMask(row, [&](auto mask) {
+    return TermSum<decltype(mask)::value, true, false>(z, n, row.max, nullptr, nullptr, below, ties);
+  });
+  if (!ok) return false;
+  const DD rest = dd::add(DD{ties - 1, 0}, below);
+  // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny L.
+  if (row.far && rest.hi < kTinyRest) return false;
+  l = LogOnePlus(rest);
+  return true;
+}
+
+void SoftmaxRowsF64(const double* x, double* y, std::size_t rows, std::size_t n, double* lo) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    double* out = y + r * n;
+    const RowInfo row = ScanRow(z, n);
+    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, lo)) AccurateSoftmaxRow(z, out, n);
+  }
+}
+
+void LogSoftmaxRowsF64(const double* x, double* y, std::size_t rows, std::size_t n) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    double* out = y + r * n;
+    const RowInfo row = ScanRow(z, n);
+    DD l;
+    if (!row.regular || row.hard || !LogSum(z, n, row, l)) {
+      AccurateLogSoftmaxRow(z, out, n);
+      continue;
+    }
+    Shifted(z, out, n, row.max, l);
+  }
+}
+
+void LogsumexpRowsF64(const double* x, double* out, std::size_t rows, std::size_t n) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    const RowInfo row = ScanRow(z, n);
+    DD l;
+    if (row.regular && !row.hard && LogSum(z, n, row, l)) {
+      // m + L cancels (m < 0) beyond what L's error allows: accurate's row.
+      if (kLogError * l.hi <= kCancelLimit * std::fabs(row.max + l.hi)) {
+        out[r] = dd::round_sum(DD{row.max, 0}, l);
+        continue;
+      }
+    }
+    out[r] = AccurateLogsumexpRow(z, n);
+  }
+}
+
+}  // namespace
+}  // namespace HWY_NAMESPACE
+}  // namespace softcert::lib
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace softcert::lib {
+
+HWY_EXPORT(SoftmaxRowsF64);
+HWY_EXPORT(LogSoftmaxRowsF64);
+HWY_EXPORT(LogsumexpRowsF64);
+
+namespace {
+
+const Implementation& accurate() {
+  static const Implementation acc = make_accurate();
+  return acc;
+}
+
+void AccurateSoftmaxRow(const double* z, double* y, std::size_t n) { accurate().f64.softmax(z, y, 1, n); }
+void AccurateLogSoftmaxRow(const double* z, double* y, std::size_t n) { accurate().f64.log_softmax(z, y, 1, n); }
+double AccurateLogsumexpRow(const double* z, std::size_t n) {
+  double out = 0;
+  accurate().f64.logsumexp(z, &out, 1, n);
+  return out;
+}
+
+// Pass 2 keeps the terms' lo parts for pass 3 while a row of them fits in 16 MiB (the last-level
+// cache, about): reading them back is cheaper than recomputing them; beyond, about as costly.
+constexpr std::size_t kScratchBytes = std::size_t(1) << 24;
+
+// This thread's scratch row of n doubles, or null (recompute) when the row is large or memory short.
+double* scratch(std::size_t n) {
+  thread_local std::vector<double> row;
+  if (n > kScratchBytes / sizeof(double)) return nullptr;
+  try {
+    if (row.size() < n) row.resize(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+  return row.data();
+}
+
+}  // namespace
+
+int simd_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n) {
+  if (int e = check_rows<double>(x, y, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch(n));
+  return SOFTCERT_OK;
+}
+
+int simd_log_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n) {
+  if (int e = check_rows<double>(x, y, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(LogSoftmaxRowsF64)(x, y, rows, n);
+  return SOFTCERT_OK;
+}
+
+int simd_logsumexp_f64(const double* x, double* out, std::size_t rows, std::size_t n) {
+  if (int e = check_rows<double>(x, out, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(LogsumexpRowsF64)(x, out, rows, n);
+  return SOFTCERT_OK;
+}
+
+}  // namespace softcert::lib
+#endif  // HWY_ONCE
