@@ -41,11 +41,12 @@
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
 
-#include "simd_partial-inl.h"
+#include "simd_lanes-inl.h"
 
 #include "algorithms.hpp"
 #include "double_double.hpp"
 #include "kernels.hpp"
+#include "scratch.hpp"
 #include "simd.hpp"
 #include "simd_backward.hpp"
 #include "simd_f64.hpp"
@@ -440,8 +441,9 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
       hi = hn::IfThenZeroElse(at_max, hi), lo = hn::IfThenZeroElse(at_max, lo);
       top = hn::Add(top, hn::IfThenElseZero(at_max, one));
     }
-    const VF s = hn::Add(hi, lo);
-    err = hn::Add(err, hn::Sub(lo, hn::Sub(s, hi)));
+    VF s, e;
+    FastTwoSum(hi, lo, s, e);
+    err = hn::Add(err, e);
     AddWide(df, a0, a1, s);
   };
   // Each block's f64 lanes, f32 errors and tie counts (<= kBlock per lane: exact) join the totals.
@@ -792,25 +794,6 @@ HWY_EXPORT(SoftmaxTemperatureRows);
 HWY_EXPORT(DispatchedTarget);
 
 namespace {
-
-// Pass 2 keeps what pass 3 needs (the f32 path: the lo halves of the terms, n floats; the
-// temperature's f64 path: the terms, n doubles) while a row's worth fits in the last-level cache:
-// reading them back is cheaper than recomputing them; beyond, reading them from memory costs
-// about what recomputing does.
-constexpr std::size_t kScratchBytes = std::size_t(1) << 24;
-
-// This thread's scratch row of n T, or null (recompute) when the row is large or memory short.
-template <class T>
-T* scratch(std::size_t n) {
-  thread_local std::vector<T> row;
-  if (n > kScratchBytes / sizeof(T)) return nullptr;
-  try {
-    if (row.size() < n) row.resize(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-  return row.data();
-}
 
 int softmax_f32(const float* x, float* y, size_t rows, size_t n) {
   if (int e = check_rows<float>(x, y, rows, n)) return e;

@@ -35,7 +35,7 @@
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
 
-#include "simd_partial-inl.h"
+#include "simd_lanes-inl.h"
 
 #include "double_double.hpp"
 #include "kernels.hpp"
@@ -67,9 +67,8 @@ struct DotLanes {
   explicit DotLanes(D d) : hi(hn::Zero(d)), lo(hn::Zero(d)), size(hn::Zero(d)) {}
 
   HWY_INLINE void Add(hn::Vec<D> p) {  // TwoSum(hi, p): any magnitudes
-    const auto s = hn::Add(hi, p);
-    const auto bb = hn::Sub(s, hi);
-    const auto q = hn::Add(hn::Sub(hi, hn::Sub(s, bb)), hn::Sub(p, bb));
+    hn::Vec<D> s, q;
+    TwoSum(hi, p, s, q);
     hi = s;
     lo = hn::Add(lo, q);
     size = hn::Add(size, hn::Abs(q));
