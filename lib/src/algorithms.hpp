@@ -8,6 +8,6 @@ namespace softcert::lib {
 Implementation make_stable();    // stable.cc
 Implementation make_online();    // online.cc
 Implementation make_accurate();  // accurate.cc
-Implementation make_simd();      // simd.cc: accurate's kernels, most f32 ones vectorised (Highway)
+Implementation make_simd();      // simd.cc: accurate's kernels, most f32 and f64 ones vectorised (Highway)
 
 }  // namespace softcert::lib

@@ -1,9 +1,10 @@
 // `simd`: the f32 softmax, log_softmax, logsumexp, cross_entropy, cross_entropy_grad, sigmoid,
 // masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run
 // time to the best target compiled here (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP
-// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them,
-// softmax_backward is simd_backward.cc's and the f64 softmax, log_softmax and logsumexp are
-// simd_f64.cc's. Every other kernel (the other f64 ones, attention) is `accurate`'s (make_simd).
+// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them. The f32
+// softmax_backward is simd_backward.cc's; the f64 kernels are simd_f64.cc's, all but
+// softmax_temperature and softmax_backward. The rest (those two in f64, attention) is `accurate`'s
+// (make_simd).
 //
 // A row takes three passes at most:
 //   1. max, min and a NaN check in f32 lanes; a row with NaN, +inf or only -inf goes to
@@ -891,6 +892,10 @@ Implementation make_simd() {
   impl.f64.softmax = &simd_softmax_f64;
   impl.f64.log_softmax = &simd_log_softmax_f64;
   impl.f64.logsumexp = &simd_logsumexp_f64;
+  impl.f64.cross_entropy = &simd_cross_entropy_f64;
+  impl.f64.cross_entropy_grad = &simd_cross_entropy_grad_f64;
+  impl.f64.masked_softmax = &simd_masked_softmax_f64;
+  impl.f64.sigmoid = &simd_sigmoid_f64;
   return impl;
 }
 

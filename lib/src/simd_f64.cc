@@ -1,7 +1,7 @@
-// `simd`'s f64 softmax, log_softmax and logsumexp, vectorised with Google Highway and dispatched at
-// run time like simd.cc (AVX-512 "AVX3", AVX2, SSE4, scalar fallback): within 1 ULP like
-// `accurate`, nearly always correctly rounded, many times faster than its scalar double-double.
-// A row takes three passes at most:
+// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax and
+// sigmoid, vectorised with Google Highway and dispatched at run time like simd.cc (AVX-512 "AVX3",
+// AVX2, SSE4, scalar fallback): within 1 ULP like `accurate`, nearly always correctly rounded, many
+// times faster than its scalar double-double. A row of the first three takes three passes at most:
 //   1. max, min (of all entries and of the finite ones) and a NaN check in f64 lanes. A row that is
 //      special (NaN, +inf, only -inf: special.hpp) or hard (below) is computed by `accurate`'s own
 //      kernel on that one row, so special values are accurate's bit for bit.
@@ -37,6 +37,32 @@
 //     m < 0 and m + L cancels) the row is accurate's; otherwise within 0.5 + 2^-8 ULP.
 // Measured (lib/test/simd_f64_test.cc, and 4,000 rows of each f64 regime of properties/regimes.hpp:
 // 1.9 million outputs per target): every output correctly rounded, on AVX2, SSE4 and scalar.
+//
+// The other four reuse these passes:
+//   - cross_entropy: pass 1 and L as for log_softmax, then (m - z_y) + L rounded once, m - z_y
+//     exact as a double-double (TwoSum); +inf where z_y is -inf. Both parts >= 0, so no
+//     cancellation: within kLogError relative, 0.5003 ULP (an exact midpoint m - z_y goes the way
+//     L > 0 pushes it: dd::round_sum).
+//   - cross_entropy_grad: softmax's passes with the label's term summed apart, rest = Σ_{j≠y} t_j
+//     and own = t_y, S = rest + own (2^-104); g_i = t_i · R as softmax's y_i, and g_y = -(rest · R)
+//     rounded once, not p_y - 1 (which cancels where p_y ≈ 1): rest is a sum of terms like S, within
+//     ε_S, so 0.5003 ULP too. Hard also where rest < 2^-900 next to entries below -745 (the dropped
+//     terms could show in g_y; otherwise rest is 0, giving +0, or >= e^-600: g_y normal).
+//   - masked_softmax: the row with its masked-out entries -inf, written into y, is softmax'd there
+//     in place: softmax's bound, masked-out entries exactly +0 (a -inf entry's term is 0).
+//   - sigmoid, per lane: e = e^-|x| = (h + l) 2^E, the term's parts before its scale (ε_t; |x| <
+//     745.2 keeps |k| < 2^18); σ = num / (1 + e) · scale with num = 1, scale = 1 for x >= 0 and num =
+//     h + l, scale = 2^E below, the quotient formed unscaled so that no lo part is subnormal, and
+//     scaled exactly (normal results: x >= -708.3). 1 + e = s + t (Fast2Sum), q = num_hi · (1/s),
+//     the residual num - (s + t) q with num_hi - s q exact, then q + residual/s rounded once: the
+//     quotient within 2^-100, e's error reaching σ as ε_t/(1 + e) (x < 0) or ε_t e/(1 + e) (x >= 0):
+//     within 2^-66.4 relative, 0.5001 ULP. NaN and x in [-745.2, -708.3) (subnormal results) are
+//     accurate's sigmoid, x < -745.2 gives +0 (σ < e^x < 2^-1075.09), x > 40 is computed as 40 (σ
+//     rounds to 1 from 37.5 up).
+// Measured (the test, and 4,000 rows of each regime per function: 40,000 losses, 0.9 million
+// gradients and masked softmax outputs, 1.6 million sigmoids): on AVX2, SSE4 and scalar one sigmoid
+// misrounded (AVX2, 0.500001 ULP); every other output correctly rounded, but for 3 gradients of
+// hard rows, accurate's own (1 ULP off near 2^-1017).
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -60,7 +86,9 @@
 #include "algorithms.hpp"
 #include "double_double.hpp"
 #include "kernels.hpp"
+#include "scratch.hpp"
 #include "simd_f64.hpp"
+#include "simd_lanes-inl.h"
 
 // Target-independent constants and declarations, once (foreach_target re-includes the file).
 #ifndef SOFTCERT_LIB_SIMD_F64_CONSTANTS_
@@ -73,6 +101,10 @@ namespace {
 void AccurateSoftmaxRow(const double* z, double* y, std::size_t n);
 void AccurateLogSoftmaxRow(const double* z, double* y, std::size_t n);
 double AccurateLogsumexpRow(const double* z, std::size_t n);
+double AccurateCrossEntropyRow(const double* z, std::int64_t label, std::size_t n);
+void AccurateCrossEntropyGradRow(const double* z, std::int64_t label, double* g, std::size_t n);
+void AccurateMaskedSoftmaxRow(const double* z, const std::uint8_t* keep, double* y, std::size_t n);
+double AccurateSigmoid(double x);
 
 // 2^(j/128) = kExp2Hi[j] + kExp2Lo[j] to 2^-104 relative (mpmath, 400 bits).
 alignas(64) constexpr double kExp2Hi[128] = {
@@ -165,6 +197,12 @@ constexpr double kFarBelow = -745;
 // L's error relative to L (header), and logsumexp's cancellation limit relative to |m + L|.
 constexpr double kLogError = 0x1p-65;
 constexpr double kCancelLimit = 0x1p-61;
+// Sigmoid: e^-708.3 > 2^-1021.8, so results for x >= kSigmoidNormalAbove are normal (and the scale
+// 2^(k >> 7) >= 2^-1022 too); x in [kZeroBelow, kSigmoidNormalAbove) (subnormal results) and NaN
+// go to accurate's sigmoid, x < kZeroBelow gives +0 (σ(x) < e^x < 2^-1075.09). Above
+// kSigmoidOneAbove, σ(x) > 1 - 2^-57 rounds to 1, as it does at kSigmoidOneAbove itself.
+constexpr double kSigmoidNormalAbove = -708.3;
+constexpr double kSigmoidOneAbove = 40;
 // Vectors summed in one set of lanes before they join the row's total.
 constexpr std::size_t kBlock = 4096;
 
@@ -197,6 +235,13 @@ HWY_INLINE DD Reciprocal(DD s) {
   const double q1 = 1 / s.hi;
   const double residual = std::fma(-s.hi, q1, 1.0) - s.lo * q1;
   return dd::fast_two_sum(q1, residual * q1);
+}
+
+// a · b rounded once, for double-doubles a, b with a normal product: a_hi b_hi as p + its exact
+// error, then the cross terms (as pass 3 of softmax does in lanes).
+HWY_INLINE double ProductRounded(DD a, DD b) {
+  const DD p = TwoProd(a.hi, b.hi);
+  return p.hi + (p.lo + a.hi * b.lo + a.lo * b.hi);
 }
 
 // e^y - 1 for 0 <= y <= 50 as a double-double, within 2^-71 relative. y = k ln2/128 + r (the
@@ -243,33 +288,6 @@ HWY_INLINE DD LogOnePlus(DD x) {
 // ---------------------------------------------------------------------------------------------
 // Lanes.
 
-// The first count entries of p, the other lanes `pad`.
-HWY_INLINE V LoadTail(D d, const double* p, std::size_t count, double pad) {
-  HWY_ALIGN double lanes[hn::MaxLanes(d)];
-  std::fill(lanes, lanes + hn::Lanes(d), pad);
-  std::copy(p, p + count, lanes);
-  return hn::Load(d, lanes);
-}
-
-HWY_INLINE void StoreTail(D d, V v, double* p, std::size_t count) {
-  HWY_ALIGN double lanes[hn::MaxLanes(d)];
-  hn::Store(v, d, lanes);
-  std::copy(lanes, lanes + count, p);
-}
-
-// a + b = s + e exactly.
-HWY_INLINE void TwoSum(V a, V b, V& s, V& e) {
-  s = hn::Add(a, b);
-  const V bb = hn::Sub(s, a);
-  e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
-}
-
-// a + b = s + e exactly where |a| >= |b| (or a's exponent is at least b's).
-HWY_INLINE void FastTwoSum(V a, V b, V& s, V& e) {
-  s = hn::Add(a, b);
-  e = hn::Sub(b, hn::Sub(s, a));
-}
-
 // a + b rounded to odd: a + b where exact, else its neighbour with an odd last bit on the exact
 // sum's side. Added to a double s whose ULP is 2^51 times its own or more, the sum rounds as
 // s + (a + b) would exactly (rounding to odd keeps the sticky bit that marks "beyond a midpoint").
@@ -284,21 +302,6 @@ HWY_INLINE V AddRoundToOdd(D d, V a, V b) {
   return hn::BitCast(d, hn::IfThenElse(even_inexact, hn::Add(bits, step), bits));
 }
 
-// a · b - p exactly, p = a · b rounded (no underflow): one FMA, or Dekker's product from
-// Veltkamp's splits where the target has no FMA (its MulSub would round twice).
-HWY_INLINE V ProductError(D d, V a, V b, V p) {
-#if HWY_NATIVE_FMA
-  (void)d;
-  return hn::MulSub(a, b, p);
-#else
-  const V splitter = hn::Set(d, 0x1.0000002p27);  // 2^27 + 1
-  const V ca = hn::Mul(a, splitter), cb = hn::Mul(b, splitter);
-  const V a1 = hn::Sub(ca, hn::Sub(ca, a)), b1 = hn::Sub(cb, hn::Sub(cb, b));
-  const V a2 = hn::Sub(a, a1), b2 = hn::Sub(b, b1);
-  const V high = hn::Add(hn::Add(hn::Sub(hn::Mul(a1, b1), p), hn::Mul(a1, b2)), hn::Mul(a2, b1));
-  return hn::Add(high, hn::Mul(a2, b2));
-#endif
-}
 
 // ---------------------------------------------------------------------------------------------
 // Terms. t = exp(u), u = z - m <= 0 a double-double uh + ul (TwoSum: exact), as hi + lo with
@@ -316,7 +319,9 @@ HWY_INLINE V ProductError(D d, V a, V b, V p) {
 //     (FMA or Dekker) and Fast2Sum'd with T_hi, the bracket (<= 2^-17 T_hi) rounded at 2^-70.
 // So each term within ε_t = 2^-66.5 (w's 2^-69, the bracket's three roundings 2^-68.4, the series'
 // 2^-72). A scalar model of these operations against mpmath exp at 50,000 random shifts in
-// [-600, 0], with FMA and with Dekker's product: 2^-68.9 at most.
+// [-600, 0], with FMA and with Dekker's product: 2^-68.9 at most. The parts before the scale
+// (ExpParts) keep ε_t down to kZeroBelow (|k| < 2^18 still); only the scaling loses lo's bits there
+// (subnormal below -671), which the sigmoid avoids by scaling its one result instead.
 struct TermLanes {
   V inv_step, shifter, step1, neg_step2, step3, q6, q5, q4, q3, q2, one;
   VI bias, index_mask, exponent_mask;
@@ -331,7 +336,9 @@ struct TermLanes {
     index_mask = hn::Set(di, 127), exponent_mask = hn::Set(di, ~std::int64_t(127));
   }
 
-  HWY_INLINE void Exp(D d, V uh, V ul, V& hi, V& lo) const {
+  // e^u = (h + l) · scale: h + l in [0.99, 2.01), scale = 2^(k >> 7), a normal double where k >> 7
+  // >= -1022 (uh >= -708.3).
+  HWY_INLINE void ExpParts(D d, V uh, V ul, V& h, V& l, V& scale) const {
     const DI di;
     const V t = hn::MulAdd(uh, inv_step, shifter);
     const V k = hn::Sub(t, shifter);
@@ -354,9 +361,13 @@ struct TermLanes {
     V h0, e0;
     FastTwoSum(th, p, h0, e0);
     const V l0 = hn::Add(e0, hn::Add(ProductError(d, th, rh, p), hn::MulAdd(th, w, hn::MulAdd(tl, rh, tl))));
-    V h, l;
     FastTwoSum(h0, l0, h, l);
-    const V scale = hn::BitCast(d, hn::ShiftLeft<45>(hn::And(steps, exponent_mask)));  // 2^(k >> 7)
+    scale = hn::BitCast(d, hn::ShiftLeft<45>(hn::And(steps, exponent_mask)));
+  }
+
+  HWY_INLINE void Exp(D d, V uh, V ul, V& hi, V& lo) const {
+    V h, l, scale;
+    ExpParts(d, uh, ul, h, l, scale);
     hi = hn::Mul(h, scale);
     lo = hn::Mul(l, scale);
   }
@@ -427,12 +438,12 @@ HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out
   // One vector at i, of `count` entries of the row (all its lanes but in the last vector).
   const auto step = [&](auto partial, std::size_t i, std::size_t count, SumLanes& acc) {
     constexpr bool kPartial = decltype(partial)::value;
-    const V x = kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i);
+    const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V hi, lo;
     Term<kMask>(d, term, x, neg_m, hi, lo, hard);
     if constexpr (kStore) {
       if constexpr (kPartial) {
-        StoreTail(d, hi, hi_out + i, count), StoreTail(d, lo, lo_out + i, count);
+        StorePartial(d, hi, hi_out + i, count), StorePartial(d, lo, lo_out + i, count);
       } else {
         hn::StoreU(hi, d, hi_out + i), hn::StoreU(lo, d, lo_out + i);
       }
@@ -477,16 +488,16 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double
     constexpr bool kPartial = decltype(partial)::value;
     V hi, lo;
     if constexpr (kStored) {
-      hi = kPartial ? LoadTail(d, y + i, count, 0.0) : hn::LoadU(d, y + i);
-      lo = kPartial ? LoadTail(d, lo_in + i, count, 0.0) : hn::LoadU(d, lo_in + i);
+      hi = kPartial ? LoadPartial(d, y + i, count, 0.0) : hn::LoadU(d, y + i);
+      lo = kPartial ? LoadPartial(d, lo_in + i, count, 0.0) : hn::LoadU(d, lo_in + i);
     } else {
       M unused = hn::FirstN(d, 0);
-      Term<kMask>(d, term, kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i), neg_m, hi, lo, unused);
+      Term<kMask>(d, term, kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i), neg_m, hi, lo, unused);
     }
     const V p = hn::Mul(hi, inv_hi);
     const V correction = hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p)));
     const V out = hn::Add(p, correction);
-    if constexpr (kPartial) StoreTail(d, out, y + i, count);
+    if constexpr (kPartial) StorePartial(d, out, y + i, count);
     else hn::StoreU(out, d, y + i);
   };
   std::size_t i = 0;
@@ -507,12 +518,12 @@ HWY_INLINE void Shifted(const double* z, double* y, std::size_t n, double m, DD 
   const V neg_inf = hn::Set(d, -std::numeric_limits<double>::infinity());
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
-    const V x = kPartial ? LoadTail(d, z + i, count, m) : hn::LoadU(d, z + i);
+    const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V uh, ul, s, e;
     Shift(x, neg_m, uh, ul);
     TwoSum(uh, neg_lh, s, e);
     const V out = hn::IfThenElse(hn::Eq(x, neg_inf), neg_inf, hn::Add(s, AddRoundToOdd(d, e, hn::Sub(ul, lo))));
-    if constexpr (kPartial) StoreTail(d, out, y + i, count);
+    if constexpr (kPartial) StorePartial(d, out, y + i, count);
     else hn::StoreU(out, d, y + i);
   };
   std::size_t i = 0;
@@ -647,6 +658,137 @@ void LogsumexpRowsF64(const double* x, double* out, std::size_t rows, std::size_
   }
 }
 
+// Cross-entropy (m - z_y) + L: two non-negative numbers, m - z_y exact as a double-double, rounded
+// once; +inf where z_y is -inf (its term is 0).
+void CrossEntropyRowsF64(const double* x, const std::int64_t* labels, double* loss, std::size_t rows, std::size_t n) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    const double zy = z[labels[r]];
+    const RowInfo row = ScanRow(z, n);
+    DD l;
+    if (row.regular && zy == -std::numeric_limits<double>::infinity()) {
+      loss[r] = std::numeric_limits<double>::infinity();
+    } else if (row.regular && !row.hard && LogSum(z, n, row, l)) {
+      loss[r] = dd::round_sum(dd::two_sum(row.max, -zy), l);
+    } else {
+      loss[r] = AccurateCrossEntropyRow(z, labels[r], n);
+    }
+  }
+}
+
+// The gradient softmax(z) - onehot(y) of a regular row that is not hard by its scan: softmax's
+// passes with the label's term summed apart from the rest, so that g_y = -rest / S keeps its bits
+// where p_y ≈ 1 (p_y - 1 would cancel); false where the row is hard.
+HWY_INLINE bool CrossEntropyGradRow(const double* z, std::size_t label, double* g, std::size_t n, const RowInfo& row,
+                                    double* lo) {
+  return WithMask(row, [&](auto mask) {
+    constexpr bool kMask = decltype(mask)::value;
+    const auto passes = [&](auto store) {
+      constexpr bool kStore = decltype(store)::value;
+      DD rest{0, 0}, own{0, 0};
+      double ties = 0;
+      // The terms of z[begin, end) into sum (kept at g and lo there with kStore).
+      const auto part = [&](std::size_t begin, std::size_t end, DD& sum) {
+        return TermSum<kMask, false, kStore>(z + begin, end - begin, row.max, kStore ? g + begin : nullptr,
+                                             kStore ? lo + begin : nullptr, sum, ties);
+      };
+      if (!part(0, label, rest) || !part(label, label + 1, own) || !part(label + 1, n, rest)) return false;
+      // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny g_y.
+      if (row.far && rest.hi < kTinyRest) return false;
+      const DD inv = Reciprocal(dd::add(rest, own));
+      Normalise<kStore, kMask>(z, n, row.max, lo, g, inv);
+      g[label] = rest.hi == 0 ? 0.0 : -ProductRounded(rest, inv);  // p - 1 = 1 - 1 = +0
+      return true;
+    };
+    return lo ? passes(std::true_type()) : passes(std::false_type());
+  });
+}
+
+void CrossEntropyGradRowsF64(const double* x, const std::int64_t* labels, double* g, std::size_t rows, std::size_t n,
+                             double* lo) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    double* out = g + r * n;
+    const auto label = static_cast<std::size_t>(labels[r]);
+    const RowInfo row = ScanRow(z, n);
+    if (!row.regular || row.hard || !CrossEntropyGradRow(z, label, out, n, row, lo)) {
+      AccurateCrossEntropyGradRow(z, labels[r], out, n);
+    }
+  }
+}
+
+// Masked softmax: the row with its masked-out entries -inf, written into y itself, is an ordinary
+// softmax row there (passes 2 and 3 read each vector of it before writing that vector), whose -inf
+// entries come out exactly +0. A row special after the masking (a kept NaN or +inf, nothing kept
+// but -inf) or hard is accurate's, with the keep mask and the original row.
+void MaskedSoftmaxRowsF64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n,
+                          double* lo) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    const std::uint8_t* k = keep + r * n;
+    double* out = y + r * n;
+    for (std::size_t i = 0; i < n; ++i) out[i] = k[i] ? z[i] : -std::numeric_limits<double>::infinity();
+    const RowInfo row = ScanRow(out, n);
+    if (!row.regular || row.hard || !SoftmaxRow(out, out, n, row, lo)) AccurateMaskedSoftmaxRow(z, k, out, n);
+  }
+}
+
+// σ(x) = num / (1 + e) · scale: e = e^-|x| = (h + l) 2^E (ExpParts), num = 1 and scale = 1 for
+// x >= 0, num = h + l and scale = 2^E below (the quotient formed unscaled, so that lo keeps its
+// bits down to the subnormal range; scaling the normal result is exact). The quotient: s + t = 1 +
+// e (Fast2Sum, t + l 2^E rounded), q = num_hi (1/s), the residual num - (s + t) q with num_hi - s q
+// exact (FMA or Dekker, then Sterbenz), and q + residual/s rounded once. `special` gets the lanes
+// for accurate's sigmoid (NaN, subnormal results).
+HWY_INLINE V Sigmoid(D d, const TermLanes& term, V x, M& special) {
+  const V zero = hn::Zero(d), one = hn::Set(d, 1.0);
+  const M negative = hn::Lt(x, zero);
+  // Clamped where the result is 1, accurate's or 0 anyway: the table index and the scale in range.
+  const V floor = hn::IfThenElse(negative, hn::Set(d, kSigmoidNormalAbove), hn::Set(d, -kSigmoidOneAbove));
+  V h, l, scale;
+  term.ExpParts(d, hn::Max(hn::Neg(hn::Abs(x)), floor), zero, h, l, scale);
+  V s, t;
+  FastTwoSum(one, hn::Mul(h, scale), s, t);
+  t = hn::MulAdd(l, scale, t);
+  const V num_hi = hn::IfThenElse(negative, h, one), num_lo = hn::IfThenElseZero(negative, l);
+  const V inv = hn::Div(one, s);
+  const V q = hn::Mul(num_hi, inv);
+  const V p = hn::Mul(s, q);
+  const V leading = hn::Sub(hn::Sub(num_hi, p), ProductError(d, s, q, p));  // num_hi - s q, exactly
+  const V residual = hn::NegMulAdd(t, q, hn::Add(leading, num_lo));
+  const V out = hn::Mul(hn::MulAdd(residual, inv, q), hn::IfThenElse(negative, scale, one));
+  const V zero_below = hn::Set(d, kZeroBelow);
+  special = hn::Or(hn::IsNaN(x), hn::And(hn::Ge(x, zero_below), hn::Lt(x, hn::Set(d, kSigmoidNormalAbove))));
+  return hn::IfThenZeroElse(hn::Lt(x, zero_below), out);
+}
+
+void SigmoidF64(const double* x, double* y, std::size_t count) {
+  const D d;
+  const std::size_t lanes = hn::Lanes(d);
+  const TermLanes term(d);
+  const auto step = [&](auto partial, std::size_t i, std::size_t n) {
+    constexpr bool kPartial = decltype(partial)::value;
+    const V v = kPartial ? LoadPartial(d, x + i, n, 0.0) : hn::LoadU(d, x + i);
+    M special;
+    const V out = Sigmoid(d, term, v, special);
+    if (HWY_UNLIKELY(!hn::AllFalse(d, special))) {
+      // The inputs kept apart first: y may be x.
+      HWY_ALIGN double in[hn::MaxLanes(d)], res[hn::MaxLanes(d)];
+      hn::Store(v, d, in), hn::Store(out, d, res);
+      for (std::size_t j = 0; j < n; ++j) {
+        if (std::isnan(in[j]) || (in[j] >= kZeroBelow && in[j] < kSigmoidNormalAbove)) res[j] = AccurateSigmoid(in[j]);
+      }
+      std::copy(res, res + n, y + i);
+    } else if constexpr (kPartial) {
+      StorePartial(d, out, y + i, n);
+    } else {
+      hn::StoreU(out, d, y + i);
+    }
+  };
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) step(std::false_type(), i, lanes);
+  if (i < count) step(std::true_type(), i, count - i);
+}
+
 }  // namespace
 }  // namespace HWY_NAMESPACE
 }  // namespace softcert::lib
@@ -658,6 +800,10 @@ namespace softcert::lib {
 HWY_EXPORT(SoftmaxRowsF64);
 HWY_EXPORT(LogSoftmaxRowsF64);
 HWY_EXPORT(LogsumexpRowsF64);
+HWY_EXPORT(CrossEntropyRowsF64);
+HWY_EXPORT(CrossEntropyGradRowsF64);
+HWY_EXPORT(MaskedSoftmaxRowsF64);
+HWY_EXPORT(SigmoidF64);
 
 namespace {
 
@@ -674,27 +820,29 @@ double AccurateLogsumexpRow(const double* z, std::size_t n) {
   return out;
 }
 
-// Pass 2 keeps the terms' lo parts for pass 3 while a row of them fits in 16 MiB (the last-level
-// cache, about): reading them back is cheaper than recomputing them; beyond, about as costly.
-constexpr std::size_t kScratchBytes = std::size_t(1) << 24;
-
-// This thread's scratch row of n doubles, or null (recompute) when the row is large or memory short.
-double* scratch(std::size_t n) {
-  thread_local std::vector<double> row;
-  if (n > kScratchBytes / sizeof(double)) return nullptr;
-  try {
-    if (row.size() < n) row.resize(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-  return row.data();
+double AccurateCrossEntropyRow(const double* z, std::int64_t label, std::size_t n) {
+  double out = 0;
+  accurate().f64.cross_entropy(z, &label, &out, 1, n);
+  return out;
 }
+void AccurateCrossEntropyGradRow(const double* z, std::int64_t label, double* g, std::size_t n) {
+  accurate().f64.cross_entropy_grad(z, &label, g, 1, n);
+}
+void AccurateMaskedSoftmaxRow(const double* z, const std::uint8_t* keep, double* y, std::size_t n) {
+  accurate().f64.masked_softmax(z, keep, y, 1, n);
+}
+double AccurateSigmoid(double x) {
+  double out = 0;
+  accurate().f64.sigmoid(&x, &out, 1);
+  return out;
+}
+
 
 }  // namespace
 
 int simd_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n) {
   if (int e = check_rows<double>(x, y, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch(n));
+  HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch<double>(n));
   return SOFTCERT_OK;
 }
 
@@ -707,6 +855,32 @@ int simd_log_softmax_f64(const double* x, double* y, std::size_t rows, std::size
 int simd_logsumexp_f64(const double* x, double* out, std::size_t rows, std::size_t n) {
   if (int e = check_rows<double>(x, out, rows, n)) return e;
   HWY_DYNAMIC_DISPATCH(LogsumexpRowsF64)(x, out, rows, n);
+  return SOFTCERT_OK;
+}
+
+int simd_cross_entropy_f64(const double* z, const std::int64_t* labels, double* loss, std::size_t rows, std::size_t n) {
+  if (int e = check_labelled_rows<double>(z, labels, loss, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(CrossEntropyRowsF64)(z, labels, loss, rows, n);
+  return SOFTCERT_OK;
+}
+
+int simd_cross_entropy_grad_f64(const double* z, const std::int64_t* labels, double* grad, std::size_t rows,
+                                std::size_t n) {
+  if (int e = check_labelled_rows<double>(z, labels, grad, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(CrossEntropyGradRowsF64)(z, labels, grad, rows, n, scratch<double>(n));
+  return SOFTCERT_OK;
+}
+
+int simd_masked_softmax_f64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n) {
+  if (keep == nullptr) return SOFTCERT_ERR_NULL;
+  if (int e = check_rows<double>(x, y, rows, n)) return e;
+  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRowsF64)(x, keep, y, rows, n, scratch<double>(n));
+  return SOFTCERT_OK;
+}
+
+int simd_sigmoid_f64(const double* x, double* y, std::size_t count) {
+  if (int e = check_rows<double>(x, y, 1, count)) return e;
+  HWY_DYNAMIC_DISPATCH(SigmoidF64)(x, y, count);
   return SOFTCERT_OK;
 }
 

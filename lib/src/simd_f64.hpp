@@ -1,11 +1,13 @@
-// `simd`'s f64 softmax, log_softmax and logsumexp, vectorised with Google Highway and dispatched at
-// run time to the best target this CPU supports (simd_f64.cc); a test runs every compiled target
-// with simd.hpp's simd_targets() and hwy::SetSupportedTargetsForTest, as for simd's other kernels.
-// Each is within 1 ULP (nearly always correctly rounded); rows with special values, and the rare
-// rows its f64 lanes cannot bound, are `accurate`'s, bit for bit.
+// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax and
+// sigmoid, vectorised with Google Highway and dispatched at run time to the best target this CPU
+// supports (simd_f64.cc); a test runs every compiled target with simd.hpp's simd_targets() and
+// hwy::SetSupportedTargetsForTest, as for simd's other kernels. Each is within 1 ULP (nearly always
+// correctly rounded); rows with special values, and the rare rows its f64 lanes cannot bound, are
+// `accurate`'s, bit for bit (for sigmoid, such inputs: NaN and those with subnormal results).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace softcert::lib {
 
@@ -14,5 +16,14 @@ namespace softcert::lib {
 int simd_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n);
 int simd_log_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n);
 int simd_logsumexp_f64(const double* x, double* out, std::size_t rows, std::size_t n);
+
+// softcert_cross_entropy_f64, softcert_cross_entropy_grad_f64, softcert_masked_softmax_f64 and
+// softcert_sigmoid_f64 (abi.h), validated as accurate's are, in kernels.hpp's Batch order (labels
+// through check_labelled_rows; keep null before the rest): nothing written on error.
+int simd_cross_entropy_f64(const double* z, const std::int64_t* labels, double* loss, std::size_t rows, std::size_t n);
+int simd_cross_entropy_grad_f64(const double* z, const std::int64_t* labels, double* grad, std::size_t rows,
+                                std::size_t n);
+int simd_masked_softmax_f64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n);
+int simd_sigmoid_f64(const double* x, double* y, std::size_t count);
 
 }  // namespace softcert::lib

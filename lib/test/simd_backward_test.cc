@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "simd.hpp"
-#include "simd_targets.hpp"
+#include "simd_test_support.hpp"
 #include "simd_backward.hpp"
 #include "softcert/properties/agreement.hpp"
 
@@ -31,47 +31,6 @@ namespace {
 
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float nan = std::numeric_limits<float>::quiet_NaN();
-
-const Implementation& accurate() {
-  const Implementation* impl = find_builtin("accurate");
-  EXPECT_NE(impl, nullptr);
-  return *impl;
-}
-
-// accurate's kernels with simd_backward.cc's f32 softmax_backward in place of accurate's.
-const Implementation& simd() {
-  static const Implementation impl = [] {
-    Implementation i = accurate();
-    i.name = "simd";
-    i.f32.softmax_backward = &lib::simd_softmax_backward_f32;
-    return i;
-  }();
-  return impl;
-}
-
-using lib::for_each_target;
-
-// Outputs that are not the correctly rounded value (the kernel promises <= 1 ULP, and nearly
-// always correct rounding).
-std::size_t misrounded(const Implementation& impl, const std::vector<Case<float>>& cases) {
-  std::size_t count = 0;
-  for (const Case<float>& c : cases) {
-    std::vector<float> out;
-    EXPECT_EQ(run(impl, c, out), SOFTCERT_OK);
-    for (std::size_t i = 0; i < out.size(); ++i) count += out[i] != c.exact[i].value;
-  }
-  return count;
-}
-
-// measure's checks: nothing declined, nothing over the oracle's bound, <= 1 ULP everywhere.
-void expect_within_one_ulp(const std::vector<Case<float>>& cases, const std::string& what) {
-  const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
-  std::cout << what << ": " << a.outputs << " outputs, max " << a.max_ulp << " ULP, "
-            << misrounded(simd(), cases) << " not correctly rounded\n";
-  EXPECT_EQ(a.declined, 0u) << what;
-  EXPECT_EQ(a.over_bound, 0u) << what << " worst: " << a.worst;
-  EXPECT_LE(a.max_ulp, 1.0) << what << " worst: " << a.worst;
-}
 
 // A softmax output row of n entries from N(0, spread) logits.
 std::vector<float> probabilities(std::mt19937_64& rng, std::size_t n, float spread) {
@@ -289,7 +248,7 @@ TEST(SimdBackward, NonFiniteRowsAreAccurateOnesBitForBit) {
             dys.insert(dys.end(), dy.begin(), dy.end()), dys.insert(dys.end(), regular_dy.begin(), regular_dy.end());
             std::vector<float> got(3 * n, -7.0f), want(3 * n, -7.0f);
             ASSERT_EQ(lib::simd_softmax_backward_f32(ys.data(), dys.data(), got.data(), 3, n), SOFTCERT_OK);
-            ASSERT_EQ(accurate().f32.softmax_backward(ys.data(), dys.data(), want.data(), 3, n), SOFTCERT_OK);
+            ASSERT_EQ(builtin("accurate").f32.softmax_backward(ys.data(), dys.data(), want.data(), 3, n), SOFTCERT_OK);
             const std::string what = "n=" + std::to_string(n) + " at=" + std::to_string(at) + " special=" +
                                      std::to_string(special) + " variant=" + std::to_string(variant);
             EXPECT_EQ(bits(got.data() + n, n), bits(want.data() + n, n)) << what;
@@ -306,7 +265,7 @@ TEST(SimdBackward, BadInputIsRejectedAsAccurateRejectsIt) {
   float y[4] = {0.25f, 0.25f, 0.25f, 0.25f}, dy[4] = {1, 2, 3, 4}, dx[4] = {};
   const auto both = [&](auto... args) {
     const int got = lib::simd_softmax_backward_f32(args...);
-    EXPECT_EQ(got, accurate().f32.softmax_backward(args...));
+    EXPECT_EQ(got, builtin("accurate").f32.softmax_backward(args...));
     return got;
   };
   EXPECT_EQ(both(nullptr, dy, dx, 1, 4), SOFTCERT_ERR_NULL);

@@ -1,6 +1,6 @@
-// simd's f64 softmax, log_softmax and logsumexp (simd_f64.cc) on EVERY Highway target compiled into
-// it that this CPU can run: each test forces dispatch to each target in turn
-// (hwy::SetSupportedTargetsForTest) and checks
+// simd's f64 kernels (simd_f64.cc) on EVERY Highway target compiled into it that this CPU can
+// run: each test forces dispatch to each target in turn (hwy::SetSupportedTargetsForTest) and
+// checks for softmax, log_softmax and logsumexp
 //   - <= 1 ULP against the oracle on every output in every regime of properties/regimes.hpp for
 //     f64, every row length 1..67, and long rows; the outputs not correctly rounded are counted
 //     and printed (the kernels promise nearly always correct rounding, and shifts z_i - max that
@@ -13,23 +13,32 @@
 //   - a batch of rows computes what each row computes alone, and writes nothing outside y; a row
 //     too long for the scratch row (terms recomputed in pass 3) agrees with accurate's;
 //   - bad input gets accurate's return codes, and nothing written.
+// Then the same for cross-entropy, its gradient, masked softmax and sigmoid, with labels at the
+// start, middle and end of rows, on ties of the max and on -inf entries, masks keeping everything,
+// nothing or one entry (masked-out outputs exactly +0), rows past the scratch row checked through a
+// repeated pattern, and sigmoid densely around 0, ±36.7, -600 to -745.3 (subnormal results) and at
+// NaN (payloads and signs as accurate gives them), ±inf and ±0.
 // It links the oracle (through properties), hence its own executable.
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <limits>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "double_double.hpp"
 #include "simd.hpp"
 #include "simd_f64.hpp"
-#include "simd_targets.hpp"
+#include "simd_test_support.hpp"
 #include "softcert/properties/agreement.hpp"
 
 namespace softcert::properties {
@@ -39,51 +48,6 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double lim = std::numeric_limits<double>::max();
 constexpr Function kFunctions[] = {Function::softmax, Function::log_softmax, Function::logsumexp};
-
-const Implementation& accurate() {
-  const Implementation* impl = find_builtin("accurate");
-  EXPECT_NE(impl, nullptr);
-  return *impl;
-}
-
-// accurate's kernels with simd_f64.cc's three in place of accurate's.
-const Implementation& simd() {
-  static const Implementation impl = [] {
-    Implementation i = accurate();
-    i.name = "simd";
-    i.f64.softmax = &lib::simd_softmax_f64;
-    i.f64.log_softmax = &lib::simd_log_softmax_f64;
-    i.f64.logsumexp = &lib::simd_logsumexp_f64;
-    return i;
-  }();
-  return impl;
-}
-
-using lib::for_each_target;
-
-// Outputs that are not the correctly rounded value.
-std::size_t misrounded(const Implementation& impl, const std::vector<Case<double>>& cases) {
-  std::size_t count = 0;
-  for (const Case<double>& c : cases) {
-    std::vector<double> out;
-    EXPECT_EQ(run(impl, c, out), SOFTCERT_OK);
-    for (std::size_t i = 0; i < out.size(); ++i) count += out[i] != c.exact[i].value;
-  }
-  return count;
-}
-
-// measure's checks: nothing declined, nothing over the oracle's bound, <= 1 ULP everywhere.
-// Returns the number of outputs not correctly rounded.
-std::size_t expect_within_one_ulp(const std::vector<Case<double>>& cases, const std::string& what) {
-  const Agreement a = measure<double>(simd(), cases, bound_model_for("simd"));
-  const std::size_t wrong = misrounded(simd(), cases);
-  std::cout << what << ": " << a.outputs << " outputs, max " << a.max_ulp << " ULP, " << wrong
-            << " not correctly rounded\n";
-  EXPECT_EQ(a.declined, 0u) << what;
-  EXPECT_EQ(a.over_bound, 0u) << what << " worst: " << a.worst;
-  EXPECT_LE(a.max_ulp, 1.0) << what << " worst: " << a.worst;
-  return wrong;
-}
 
 Case<double> row_case(Function f, std::vector<double> z) {
   Case<double> c;
@@ -174,7 +138,7 @@ TEST(SimdF64, LongRowsOnEveryTarget) {
   const std::size_t n = (std::size_t(1) << 21) + 3;
   std::vector<double> z(n), want(n);
   for (double& v : z) v = std::normal_distribution<double>(0, 3)(rng);
-  ASSERT_EQ(accurate().f64.softmax(z.data(), want.data(), 1, n), SOFTCERT_OK);
+  ASSERT_EQ(builtin("accurate").f64.softmax(z.data(), want.data(), 1, n), SOFTCERT_OK);
   for_each_target([&](const std::string& target) {
     std::vector<double> got(n);
     ASSERT_EQ(lib::simd_softmax_f64(z.data(), got.data(), 1, n), SOFTCERT_OK);
@@ -315,8 +279,8 @@ TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
       x.insert(x.end(), row.begin(), row.end());
       x.insert(x.end(), regular.begin(), regular.end());
       for (Function f : kFunctions) {
-        const Bits got = run_rows(simd(), f, x, 3, n), want = run_rows(accurate(), f, x, 3, n);
-        const Bits alone = run_rows(simd(), f, regular, 1, n);
+        const Bits got = run_rows(builtin("simd"), f, x, 3, n), want = run_rows(builtin("accurate"), f, x, 3, n);
+        const Bits alone = run_rows(builtin("simd"), f, regular, 1, n);
         const std::size_t width = f == Function::logsumexp ? 1 : n;
         const std::string what = std::string(function_name(f)) + " n=" + std::to_string(n) + " " + hex_floats<double>(row);
         EXPECT_EQ(Bits(got.begin() + width, got.begin() + 2 * width), Bits(want.begin() + width, want.begin() + 2 * width)) << what;
@@ -370,7 +334,7 @@ TEST(SimdF64, ExactResultsAreAccurateOnesBitForBit) {
   for_each_target([&](const std::string&) {
     for (const std::vector<double>& row : rows) {
       for (Function f : kFunctions) {
-        EXPECT_EQ(run_rows(simd(), f, row, 1, row.size()), run_rows(accurate(), f, row, 1, row.size()))
+        EXPECT_EQ(run_rows(builtin("simd"), f, row, 1, row.size()), run_rows(builtin("accurate"), f, row, 1, row.size()))
             << function_name(f) << " " << hex_floats<double>(row);
       }
     }
@@ -384,9 +348,9 @@ TEST(SimdF64, BadInputIsRejectedAsAccurateRejectsIt) {
       const auto mine = f == Function::softmax       ? lib::simd_softmax_f64
                          : f == Function::log_softmax ? lib::simd_log_softmax_f64
                                                       : lib::simd_logsumexp_f64;
-      const auto theirs = f == Function::softmax       ? accurate().f64.softmax
-                          : f == Function::log_softmax ? accurate().f64.log_softmax
-                                                       : accurate().f64.logsumexp;
+      const auto theirs = f == Function::softmax       ? builtin("accurate").f64.softmax
+                          : f == Function::log_softmax ? builtin("accurate").f64.log_softmax
+                                                       : builtin("accurate").f64.logsumexp;
       const int got = mine(in, out, rows, n);
       EXPECT_EQ(got, theirs(in, out, rows, n)) << function_name(f);
       return got;
@@ -398,6 +362,506 @@ TEST(SimdF64, BadInputIsRejectedAsAccurateRejectsIt) {
     EXPECT_EQ(both(x, y, std::size_t(1) << 62, 4), SOFTCERT_ERR_SIZE);
     for (double v : y) EXPECT_EQ(v, 0.0) << "nothing written on error";
   }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy, its gradient, masked softmax and sigmoid.
+
+constexpr Function kLabelledMaskedAndSigmoid[] = {Function::cross_entropy, Function::cross_entropy_grad, Function::masked_softmax,
+                                      Function::sigmoid};
+
+bool labelled(Function f) { return f == Function::cross_entropy || f == Function::cross_entropy_grad; }
+
+Case<double> with_label(Case<double> c, std::size_t label) {
+  c.label = static_cast<std::int64_t>(label);
+  fill_exact(c);
+  return c;
+}
+
+Case<double> with_keep(Case<double> c, std::vector<std::uint8_t> keep) {
+  c.keep = std::move(keep);
+  fill_exact(c);
+  return c;
+}
+
+// c, and for cross-entropy c with its label at the start, middle and end of its row, at the first
+// and last entries equal to its max (a tie where they differ) and on its first -inf entry; for
+// masked softmax c with nothing masked, with its first max masked out and with only one entry kept.
+void push_variants(std::vector<Case<double>>& cases, const Case<double>& c) {
+  cases.push_back(c);
+  const std::size_t n = c.x.size();
+  if (labelled(c.function)) {
+    std::set<std::size_t> at = {0, n / 2, n - 1};
+    const auto top = std::max_element(c.x.begin(), c.x.end());
+    at.insert(static_cast<std::size_t>(top - c.x.begin()));
+    for (std::size_t i = n; i-- > 0;) {
+      if (c.x[i] == *top) {
+        at.insert(i);
+        break;
+      }
+    }
+    const auto neg_inf = std::find(c.x.begin(), c.x.end(), -inf);
+    if (neg_inf != c.x.end()) at.insert(static_cast<std::size_t>(neg_inf - c.x.begin()));
+    at.erase(static_cast<std::size_t>(c.label));
+    for (std::size_t i : at) cases.push_back(with_label(c, i));
+  }
+  if (c.function == Function::masked_softmax) {
+    cases.push_back(with_keep(c, std::vector<std::uint8_t>(n, 1)));
+    std::vector<std::uint8_t> keep(n, 1);
+    keep[static_cast<std::size_t>(std::max_element(c.x.begin(), c.x.end()) - c.x.begin())] = 0;
+    cases.push_back(with_keep(c, keep));
+    std::vector<std::uint8_t> one(n, 0);
+    one[n / 2] = 1;
+    cases.push_back(with_keep(c, one));
+  }
+}
+
+// The case of f in regime r from seed: make_case's, but for sigmoid the regime's whole row as inputs.
+Case<double> new_case(Function f, Regime r, std::uint64_t seed) {
+  if (f != Function::sigmoid) return make_case<double>(f, r, seed);
+  std::mt19937_64 rng(seed);
+  return row_case(f, r == Regime::simd_tails ? make_row<double>(r, rng, simd_tail_size(seed)) : make_row<double>(r, rng));
+}
+
+// Every masked-out output of masked-softmax cases is exactly +0.
+void expect_masked_out_positive_zero(const std::vector<Case<double>>& cases) {
+  for (const Case<double>& c : cases) {
+    if (c.function != Function::masked_softmax) continue;
+    std::vector<double> out;
+    ASSERT_EQ(run(builtin("simd"), c, out), SOFTCERT_OK);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!c.keep[i]) {
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(out[i]), 0u) << describe_inputs(c) << " at " << i;
+      }
+    }
+  }
+}
+
+TEST(SimdF64, LabelledMaskedAndSigmoidWithinOneUlpOfTheOracleInEveryRegimeOnEveryTarget) {
+  for (Function f : kLabelledMaskedAndSigmoid) {
+    std::vector<Case<double>> cases;
+    for (Regime r : kAllRegimes) {
+      if (r == Regime::simd_tails || r == Regime::large_n) continue;  // below
+      for (std::size_t i = 0; i < 24; ++i) push_variants(cases, new_case(f, r, 0xf64c000u + i));
+    }
+    for_each_target([&](const std::string& target) {
+      const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 " + std::string(function_name(f)) + " regimes");
+      EXPECT_LE(wrong, outputs(cases) / 1000) << function_name(f);
+      expect_masked_out_positive_zero(cases);
+    });
+  }
+}
+
+// f's simd kernel on rows × n of x; labels and keep (rows × n) as f needs them; sigmoid takes the
+// rows × n values as one array.
+int call_simd(Function f, const double* x, const std::int64_t* labels, const std::uint8_t* keep, double* y,
+              std::size_t rows, std::size_t n) {
+  switch (f) {
+    case Function::cross_entropy: return lib::simd_cross_entropy_f64(x, labels, y, rows, n);
+    case Function::cross_entropy_grad: return lib::simd_cross_entropy_grad_f64(x, labels, y, rows, n);
+    case Function::masked_softmax: return lib::simd_masked_softmax_f64(x, keep, y, rows, n);
+    case Function::sigmoid: return lib::simd_sigmoid_f64(x, y, rows * n);
+    default: return SOFTCERT_ERR_UNSUPPORTED;
+  }
+}
+
+// Every row length 1..67 (every tail of 2, 4 and 8 lanes) with the variants above: within 1 ULP;
+// a batch of three rows (the middle one reversed, with its label and mask reversed too) gives each
+// row what it gives alone, and nothing is written outside the output.
+TEST(SimdF64, LabelledMaskedAndSigmoidOnEveryTailLengthOnEveryTarget) {
+  for (Function f : kLabelledMaskedAndSigmoid) {
+    std::vector<Case<double>> cases, rows;
+    for (std::uint64_t seed = 0; seed < 67; ++seed) {
+      rows.push_back(new_case(f, Regime::simd_tails, seed));
+      push_variants(cases, rows.back());
+    }
+    const bool per_row = f == Function::cross_entropy;
+    for_each_target([&](const std::string& target) {
+      const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 " + std::string(function_name(f)) + " tails");
+      EXPECT_LE(wrong, outputs(cases) / 1000) << function_name(f);
+      expect_masked_out_positive_zero(cases);
+      for (const Case<double>& c : rows) {
+        const std::size_t n = c.x.size(), width = per_row ? 1 : n;
+        std::vector<double> x;
+        std::vector<std::uint8_t> keep;
+        for (int r = 0; r < 3; ++r) {
+          x.insert(x.end(), c.x.begin(), c.x.end());
+          keep.insert(keep.end(), c.keep.begin(), c.keep.end());
+        }
+        std::reverse(x.begin() + n, x.begin() + 2 * n);
+        if (!keep.empty()) std::reverse(keep.begin() + n, keep.begin() + 2 * n);
+        const std::vector<std::int64_t> labels = {c.label, static_cast<std::int64_t>(n - 1) - c.label, c.label};
+        std::vector<double> batch;
+        ASSERT_EQ(call_guarded(batch, 3 * width,
+                               [&](double* y) { return call_simd(f, x.data(), labels.data(), keep.data(), y, 3, n); }),
+                  SOFTCERT_OK);
+        for (std::size_t r = 0; r < 3; ++r) {
+          std::vector<double> alone;
+          const std::uint8_t* k = keep.empty() ? nullptr : keep.data() + r * n;
+          const auto one_row = [&](double* y) { return call_simd(f, x.data() + r * n, &labels[r], k, y, 1, n); };
+          ASSERT_EQ(call_guarded(alone, width, one_row), SOFTCERT_OK);
+          EXPECT_EQ(bits(alone.data(), width), bits(batch.data() + r * width, width))
+              << function_name(f) << " n=" << n << " row " << r;
+        }
+      }
+    });
+  }
+}
+
+// Rows near pass 2's thresholds (shifts around -600 and -745.2: accurate's rows between), far
+// entries beside a tiny rest, z - max overflowing, -DBL_MAX masks: within 1 ULP, labels at the max,
+// on the deep entry and elsewhere, masks keeping the max or not.
+TEST(SimdF64, LabelledMaskedAndSigmoidOnHardAndThresholdRowsWithinOneUlpOnEveryTarget) {
+  std::mt19937_64 rng(79);
+  std::normal_distribution<double> g(0, 2);
+  std::vector<std::vector<double>> rows;
+  std::vector<std::size_t> deep_at;
+  for (double max : {0.0, 3.5, -700.0, 1e4, -1e300, 1e300}) {
+    for (double depth : {599.9, 600.0, 600.1, 650.0, 708.0, 745.1, 745.13, 745.2, 745.25, 746.0, 800.0}) {
+      for (std::size_t n : {2, 3, 9, 33}) {
+        std::vector<double> z(n);
+        for (double& v : z) v = max + g(rng);
+        const std::size_t deep = 1 + rng() % (n - 1);
+        z[deep] = max - depth;
+        if (n > 3) z[1 + rng() % (n - 1)] = max - depth * (1 + 0x1p-40);
+        if (n % 3 == 0) for (std::size_t i = 1; i < n; ++i) z[i] = max - depth - static_cast<double>(i) * 0.01;
+        z[0] = max;
+        rows.push_back(z);
+        deep_at.push_back(deep);
+      }
+    }
+  }
+  for (std::size_t k = 0; k < 24; ++k) {
+    const std::size_t n = 2 + rng() % 12;
+    std::vector<double> z(n);
+    for (double& v : z) v = k % 2 ? g(rng) : lim * (1 - std::ldexp(std::uniform_real_distribution<double>(0, 1)(rng), -40));
+    const std::size_t at = rng() % n;
+    z[at] = -lim;
+    if (k % 4 == 1) z[rng() % n] = lim / 4;
+    rows.push_back(z);
+    deep_at.push_back(at);
+  }
+  for (Function f : {Function::cross_entropy, Function::cross_entropy_grad, Function::masked_softmax}) {
+    std::vector<Case<double>> cases;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      Case<double> c;
+      c.function = f;
+      c.x = rows[i];
+      const std::size_t n = c.x.size();
+      if (f == Function::masked_softmax) {
+        c.keep.assign(n, 1);
+        cases.push_back(with_keep(c, c.keep));
+        for (auto& k : c.keep) k = rng() % 4 != 0;
+        cases.push_back(with_keep(c, c.keep));
+      } else {
+        for (std::size_t label : {std::size_t(0), deep_at[i], n - 1}) cases.push_back(with_label(c, label));
+      }
+    }
+    for_each_target([&](const std::string& target) {
+      const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 " + std::string(function_name(f)) + " hard rows");
+      EXPECT_LE(wrong, outputs(cases) / 1000) << function_name(f);
+      expect_masked_out_positive_zero(cases);
+    });
+  }
+}
+
+// Long rows (many blocks of the sum's lanes, -inf entries among them) against the oracle.
+TEST(SimdF64, LabelledMaskedAndSigmoidOnLongRowsOnEveryTarget) {
+  std::mt19937_64 rng(83);
+  for (Function f : {Function::cross_entropy, Function::cross_entropy_grad, Function::masked_softmax}) {
+    std::vector<Case<double>> cases;
+    for (std::size_t n : {4096, 20011}) {
+      Case<double> c;
+      c.function = f;
+      c.x.resize(n);
+      for (double& v : c.x) v = std::normal_distribution<double>(0, n == 20011 ? 30 : 2)(rng);
+      if (n == 20011) c.x[n / 3] = -inf;
+      c.label = static_cast<std::int64_t>(rng() % n);
+      c.keep.resize(n);
+      for (auto& k : c.keep) k = rng() % 8 != 0;
+      fill_exact(c);
+      cases.push_back(c);
+    }
+    for_each_target([&](const std::string& target) {
+      const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 " + std::string(function_name(f)) + " long rows");
+      EXPECT_LE(wrong, outputs(cases) / 1000) << function_name(f);
+    });
+  }
+}
+
+// Rows past the scratch row, where pass 3 recomputes the terms (for masked softmax from y itself):
+// a pattern of P entries repeated K = 2^12 times, whose exact softmax is the pattern's divided by K
+// (exactly, in the normal range), so the oracle of the short pattern checks every output; g_y =
+// p_y - 1 from the pattern's double-double. Within 1 ULP, nearly all correctly rounded.
+TEST(SimdF64, LabelledMaskedAndSigmoidPastTheScratchRowOnEveryTarget) {
+  constexpr std::size_t kPeriod = 521, kCopies = std::size_t(1) << 12, n = kPeriod * kCopies;  // > 2^21
+  std::mt19937_64 rng(107);
+  std::vector<double> pattern(kPeriod);
+  for (double& v : pattern) v = std::normal_distribution<double>(0, 3)(rng);
+  pattern[7] = -inf;
+  std::vector<std::uint8_t> pattern_keep(kPeriod);
+  for (auto& k : pattern_keep) k = rng() % 8 != 0;
+  std::vector<double> z;
+  std::vector<std::uint8_t> keep;
+  for (std::size_t k = 0; k < kCopies; ++k) {
+    z.insert(z.end(), pattern.begin(), pattern.end());
+    keep.insert(keep.end(), pattern_keep.begin(), pattern_keep.end());
+  }
+  const auto scaled = [&](const oracle::Exact<double>& e) {
+    return oracle::Exact<double>{std::ldexp(e.value, -12), std::ldexp(e.hi, -12), std::ldexp(e.lo, -12), e.exact};
+  };
+  const std::int64_t label = static_cast<std::int64_t>(n / 2 + 3);
+  for (Function f : {Function::cross_entropy_grad, Function::masked_softmax}) {
+    const bool grad = f == Function::cross_entropy_grad;
+    std::vector<oracle::Exact<double>> short_exact =
+        grad ? oracle::softmax<double>(pattern) : oracle::masked_softmax<double>(pattern, pattern_keep);
+    for (auto& e : short_exact) e = scaled(e);
+    // -(1 - p_y) as a double-double, p_y < 2^-12.
+    const oracle::Exact<double>& py = short_exact[static_cast<std::size_t>(label) % kPeriod];
+    const lib::dd::DD sum = lib::dd::two_sum(-1, py.hi);
+    const lib::dd::DD gy = lib::dd::fast_two_sum(sum.hi, sum.lo + py.lo);
+    const oracle::Exact<double> label_exact{gy.hi, gy.hi, gy.lo, false};  // gy.hi the rounding (|gy.lo| < ULP/2)
+    for_each_target([&](const std::string& target) {
+      std::vector<double> got(n);
+      ASSERT_EQ(call_simd(f, z.data(), &label, keep.data(), got.data(), 1, n), SOFTCERT_OK);
+      double worst = 0;
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const oracle::Exact<double>& e = grad && i == static_cast<std::size_t>(label) ? label_exact : short_exact[i % kPeriod];
+        worst = std::max(worst, oracle::ulp_error(got[i], e));
+        wrong += got[i] != e.value;
+      }
+      std::cout << target << " f64 " << function_name(f) << ", n = " << n << " (past the scratch row): max " << worst
+                << " ULP, " << wrong << " not correctly rounded\n";
+      EXPECT_LE(worst, 1.0) << target;
+      EXPECT_LE(wrong, n / 1000) << target;
+    });
+  }
+}
+
+// Bits of f's outputs from impl on rows × n of x, with labels (one per row) or keep (rows × n).
+Bits run_new(const Implementation& impl, Function f, const std::vector<double>& x, const std::vector<std::int64_t>& labels,
+             const std::vector<std::uint8_t>& keep, std::size_t rows, std::size_t n) {
+  std::vector<double> y(f == Function::cross_entropy ? rows : rows * n, -7.0);
+  int status = SOFTCERT_ERR_UNSUPPORTED;
+  if (f == Function::cross_entropy) status = impl.f64.cross_entropy(x.data(), labels.data(), y.data(), rows, n);
+  if (f == Function::cross_entropy_grad) status = impl.f64.cross_entropy_grad(x.data(), labels.data(), y.data(), rows, n);
+  if (f == Function::masked_softmax) status = impl.f64.masked_softmax(x.data(), keep.data(), y.data(), rows, n);
+  if (f == Function::sigmoid) status = impl.f64.sigmoid(x.data(), y.data(), rows * n);
+  EXPECT_EQ(status, SOFTCERT_OK);
+  return bits(y.data(), y.size());
+}
+
+// Rows that go to accurate's row whole: bit for bit accurate's. Special rows (NaN, +inf, both, only
+// -inf, only +inf, at the start, middle and end), labels on the special entry and off it; masks
+// keeping everything, all but another entry, nothing, or only the special entry; shifts in
+// [-745.2, -600) and max - min overflowing; exact results (n = 1, ties only, a sole finite entry,
+// signed zeros, a label on a -inf entry: cross-entropy +inf, g_y = -1). Each between two regular
+// rows of a batch, which stay what they are alone.
+TEST(SimdF64, LabelledMaskedAndSigmoidGiveAccurateOnesRowsBitForBit) {
+  std::mt19937_64 rng(89);
+  std::normal_distribution<double> g(0, 4);
+  struct Row {
+    std::vector<double> z;
+    std::size_t at;  // the special entry
+  };
+  std::vector<Row> rows;
+  for (std::size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 67, 257}) {
+    for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
+      std::vector<double> row(n);
+      for (double& v : row) v = g(rng);
+      for (double special : {nan, inf}) {
+        std::vector<double> r = row;
+        r[at] = special;
+        rows.push_back({r, at});
+      }
+      std::vector<double> two_inf = row;
+      two_inf[at] = inf, two_inf[n - 1 - at] = inf;
+      rows.push_back({two_inf, at});
+      std::vector<double> nan_and_inf = row;
+      nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
+      rows.push_back({nan_and_inf, at});
+      if (n > 1) {
+        std::vector<double> hard = row;
+        hard[at] = -inf;
+        hard[at] = *std::max_element(hard.begin(), hard.end()) - 601 - 144 * std::uniform_real_distribution<double>(0, 1)(rng);
+        rows.push_back({hard, at});
+        std::vector<double> overflow = row;
+        overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
+        if (at != n - 1 - at) rows.push_back({overflow, at});
+      }
+      for (double v : {0.0, -0.0, 3.5, -1e300, lim, 0x1p-1074}) {
+        std::vector<double> sole(n, -inf);
+        sole[n - 1 - at] = v;
+        rows.push_back({sole, at});
+        rows.push_back({std::vector<double>(n, v), at});
+      }
+    }
+    rows.push_back({std::vector<double>(n, -inf), 0});
+    rows.push_back({std::vector<double>(n, inf), n - 1});
+  }
+  // The trials: a function, a special row between two copies of a regular one, labels or masks.
+  struct Trial {
+    Function f;
+    std::vector<double> x, regular;
+    std::vector<std::int64_t> labels;  // for the three rows
+    std::vector<std::uint8_t> keep;    // the special row's mask (all three rows' in the batch)
+    Bits want;                         // accurate's outputs on the special row
+    std::string what;
+  };
+  std::vector<Trial> trials;
+  for (const Row& row : rows) {
+    const std::size_t n = row.z.size();
+    std::vector<double> regular(n);
+    for (double& v : regular) v = g(rng);
+    std::vector<double> x = regular;
+    x.insert(x.end(), row.z.begin(), row.z.end());
+    x.insert(x.end(), regular.begin(), regular.end());
+    const std::string what = "n=" + std::to_string(n) + " " + hex_floats<double>(row.z);
+    for (std::size_t label : {row.at, n - 1 - row.at}) {
+      for (Function f : {Function::cross_entropy, Function::cross_entropy_grad}) {
+        const std::vector<std::int64_t> labels = {std::int64_t(n / 3), std::int64_t(label), std::int64_t(n / 3)};
+        const Bits want = run_new(builtin("accurate"), f, row.z, {labels[1]}, {}, 1, n);
+        trials.push_back({f, x, regular, labels, {}, want, what + " label " + std::to_string(label)});
+      }
+    }
+    std::vector<std::uint8_t> none(n, 0), only(n, 0), but_one(n, 1);
+    only[row.at] = 1;
+    but_one[n - 1 - row.at] = row.at == n - 1 - row.at;  // the special entry stays kept
+    for (const auto& mask : {std::vector<std::uint8_t>(n, 1), none, only, but_one}) {
+      std::vector<std::uint8_t> keep(n, 1);
+      keep.insert(keep.end(), mask.begin(), mask.end());
+      keep.insert(keep.end(), n, 1);
+      const Bits want = run_new(builtin("accurate"), Function::masked_softmax, row.z, {}, mask, 1, n);
+      trials.push_back({Function::masked_softmax, x, regular, {}, keep, want, what});
+    }
+  }
+  for_each_target([&](const std::string&) {
+    for (const Trial& t : trials) {
+      const std::size_t n = t.regular.size(), width = t.f == Function::cross_entropy ? 1 : n;
+      const Bits got = run_new(builtin("simd"), t.f, t.x, t.labels, t.keep, 3, n);
+      const Bits alone = run_new(builtin("simd"), t.f, t.regular, t.labels, std::vector<std::uint8_t>(n, 1), 1, n);
+      const std::string what = std::string(function_name(t.f)) + " " + t.what;
+      EXPECT_EQ(Bits(got.begin() + width, got.begin() + 2 * width), t.want) << what;
+      EXPECT_EQ(Bits(got.begin(), got.begin() + width), alone) << what;
+      EXPECT_EQ(Bits(got.begin() + 2 * width, got.end()), alone) << what;
+      for (std::size_t i = 0; i < t.keep.size(); ++i) {
+        if (!t.keep[i]) {
+          EXPECT_EQ(got[i], 0u) << "masked-out entry " << i - n << " " << what;
+        }
+      }
+    }
+  });
+}
+
+// Sigmoid densely where it is delicate: around 0 (subnormal inputs among them), around ±36.7 (1/(1 +
+// e) reaches the last bits below 1, e^2 stops showing in e/(1 + e)), from -600 down to -745.3 (the
+// results subnormal below -708.4: accurate's from -708.3), around the clamps, ±DBL_MAX, ±inf:
+// within 1 ULP of the oracle, misroundings counted.
+TEST(SimdF64, SigmoidDenselyWhereDelicateOnEveryTarget) {
+  std::mt19937_64 rng(97);
+  const auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  std::vector<double> x = {0.0, -0.0, inf, -inf, lim, -lim, 0x1p-1074, -0x1p-1074, 40, -40, 1e3, -1e3};
+  for (int k = 0; k <= 1074; k += 2) x.push_back(std::ldexp(rng() % 2 ? 1.0 : -1.0, -k) * uniform(1, 2));
+  for (int i = 0; i < 2000; ++i) x.push_back(uniform(-0x1p-10, 0x1p-10)), x.push_back(uniform(-2, 2));
+  for (int i = 0; i < 3000; ++i) x.push_back(uniform(34, 40)), x.push_back(uniform(-40, -34));
+  for (int i = 0; i < 4000; ++i) x.push_back(uniform(-745.3, -600));
+  // Thresholds: σ = 1 - 2^-53 and its midpoints, the clamps, normal results and the subnormal range.
+  for (double t : {36.7368005696771, 37.42994775023705, 36.04365338911715, -36.7368005696771, -37.42994775023705, 40.0,
+                   -40.0, -708.3, -708.3964185322641, -745.1332191019411, -745.2, -671.0, -600.0}) {
+    double up = t, down = t;
+    for (int i = 0; i < 40; ++i) {
+      x.push_back(up = std::nextafter(up, inf)), x.push_back(down = std::nextafter(down, -inf));
+      x.push_back(t + uniform(-1e-9, 1e-9));
+    }
+  }
+  std::vector<Case<double>> cases;
+  for (std::size_t i = 0; i < x.size(); i += 509) {
+    const auto end = x.begin() + static_cast<std::ptrdiff_t>(std::min(x.size(), i + 509));
+    cases.push_back(row_case(Function::sigmoid, std::vector<double>(x.begin() + static_cast<std::ptrdiff_t>(i), end)));
+  }
+  for_each_target([&](const std::string& target) {
+    const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 sigmoid dense");
+    EXPECT_LE(wrong, outputs(cases) / 1000);
+  });
+}
+
+// Sigmoid's NaN inputs (quiet and signalling, both signs, payloads) and its exact and special
+// values at every lane position of a vector and of a tail: bit for bit accurate's, in place too.
+TEST(SimdF64, SigmoidSpecialInputsAreAccurateOnesBitForBit) {
+  std::mt19937_64 rng(101);
+  std::normal_distribution<double> g(0, 10);
+  std::vector<double> specials = {inf, -inf, 0.0, -0.0, 0x1p-1074, -0x1p-1074, lim, -lim, -745.2, -745.25, -708.3, -720};
+  for (std::uint64_t b : {0x7ff8000000000000ull, 0xfff8000000000000ull, 0x7ff0000000000001ull, 0xfff4000000000123ull,
+                          0x7ffdeadbeef00001ull, 0xfff0000000000fffull}) {
+    specials.push_back(std::bit_cast<double>(b));
+  }
+  for_each_target([&](const std::string&) {
+    for (double v : specials) {
+      for (std::size_t n : {1, 5, 8, 11, 17}) {
+        for (std::size_t at = 0; at < n; ++at) {
+          std::vector<double> x(n);
+          for (double& e : x) e = g(rng);
+          x[at] = v;
+          const Bits want = run_new(builtin("accurate"), Function::sigmoid, x, {}, {}, 1, n);
+          EXPECT_EQ(run_new(builtin("simd"), Function::sigmoid, x, {}, {}, 1, n), want) << hex_floats<double>(x);
+          ASSERT_EQ(lib::simd_sigmoid_f64(x.data(), x.data(), n), SOFTCERT_OK);
+          EXPECT_EQ(bits(x.data(), n), want) << "in place";
+        }
+      }
+    }
+  });
+}
+
+TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
+  double x[4] = {1, 2, 3, 4}, y[4] = {};
+  const std::int64_t good[2] = {1, 0}, low[2] = {-1, 0}, high[2] = {4, 0}, second_bad[2] = {1, 2};
+  const std::uint8_t keep[4] = {1, 1, 0, 1};
+  constexpr std::size_t huge = std::size_t(1) << 62;
+  using Labelled = int (*)(const double*, const std::int64_t*, double*, std::size_t, std::size_t);
+  const std::pair<Labelled, Labelled> labelled_kernels[] = {
+      {lib::simd_cross_entropy_f64, builtin("accurate").f64.cross_entropy},
+      {lib::simd_cross_entropy_grad_f64, builtin("accurate").f64.cross_entropy_grad}};
+  for (const auto& [mine, theirs] : labelled_kernels) {
+    const auto both = [&](const double* in, const std::int64_t* labels, double* out, std::size_t rows, std::size_t n) {
+      const int got = mine(in, labels, out, rows, n);
+      EXPECT_EQ(got, theirs(in, labels, out, rows, n));
+      return got;
+    };
+    EXPECT_EQ(both(nullptr, good, y, 1, 4), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, good, nullptr, 1, 4), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, nullptr, y, 0, 4), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, good, y, 0, 4), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, low, y, 1, 0), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, low, y, huge, 4), SOFTCERT_ERR_SIZE);
+    EXPECT_EQ(both(x, low, y, 1, 4), SOFTCERT_ERR_LABEL);
+    EXPECT_EQ(both(x, high, y, 1, 4), SOFTCERT_ERR_LABEL);
+    EXPECT_EQ(both(x, second_bad, y, 2, 2), SOFTCERT_ERR_LABEL);  // the first row not written either
+  }
+  const auto masked = [&](const double* in, const std::uint8_t* k, double* out, std::size_t rows, std::size_t n) {
+    const int got = lib::simd_masked_softmax_f64(in, k, out, rows, n);
+    EXPECT_EQ(got, builtin("accurate").f64.masked_softmax(in, k, out, rows, n));
+    return got;
+  };
+  EXPECT_EQ(masked(x, nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(masked(x, nullptr, y, 0, 0), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(masked(nullptr, keep, y, 1, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(masked(x, keep, nullptr, 1, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(masked(x, keep, y, 0, 4), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(masked(x, keep, y, 1, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(masked(x, keep, y, huge, 4), SOFTCERT_ERR_SIZE);
+  const auto sigmoid = [&](const double* in, double* out, std::size_t count) {
+    const int got = lib::simd_sigmoid_f64(in, out, count);
+    EXPECT_EQ(got, builtin("accurate").f64.sigmoid(in, out, count));
+    return got;
+  };
+  EXPECT_EQ(sigmoid(nullptr, y, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(sigmoid(x, nullptr, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(sigmoid(x, y, huge), SOFTCERT_ERR_SIZE);
+  for (double v : y) EXPECT_EQ(v, 0.0) << "nothing written on error";
 }
 
 }  // namespace

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "simd.hpp"
-#include "simd_targets.hpp"
+#include "simd_test_support.hpp"
 #include "softcert/properties/agreement.hpp"
 
 namespace softcert::properties {
@@ -35,14 +35,6 @@ constexpr Function kVectorised[] = {Function::softmax,       Function::log_softm
 // The functions of a row (not elementwise).
 constexpr Function kRowwise[] = {Function::softmax,       Function::log_softmax,        Function::logsumexp,
                                  Function::cross_entropy, Function::cross_entropy_grad, Function::softmax_temperature};
-
-const Implementation& simd() {
-  const Implementation* impl = find_builtin("simd");
-  EXPECT_NE(impl, nullptr);
-  return *impl;
-}
-
-using lib::for_each_target;
 
 TEST(Simd, CompilesTheX86TargetsAndRunsWhatTheCpuHas) {
   std::string names;
@@ -69,7 +61,7 @@ TEST(Simd, WithinOneUlpOfTheOracleOnEveryTarget) {
   for (Function f : kVectorised) {
     const std::vector<Case<float>> cases = cases_of(f);
     for_each_target([&](const std::string& target) {
-      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
       std::cout << target << " f32 " << function_name(f) << ": " << a.outputs << " outputs, max " << a.max_ulp
                 << " ULP (normal range " << a.max_ulp_normal << ")\n";
       EXPECT_EQ(a.declined, 0u);
@@ -90,7 +82,7 @@ TEST(Simd, ReducedFormatsWithinOneUlpOnEveryTarget) {
         for (std::size_t i = 0; i < count; ++i) cases.push_back(make_reduced_case(f, r, 0x5eed00u + i, *format));
       }
       for_each_target([&](const std::string& target) {
-        const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+        const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
         std::cout << target << " " << format->name << " " << function_name(f) << ": max " << a.max_ulp << " ULP\n";
         EXPECT_EQ(a.declined, 0u);
         EXPECT_LE(a.max_ulp, 1.0) << a.worst;
@@ -160,7 +152,7 @@ TEST(Simd, SpecialRowsAreAccurateOnesBitForBit) {
           c.label = static_cast<std::int64_t>(label);
           c.t = 0.37f;  // softmax_temperature's
           std::vector<float> got, want;
-          ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+          ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
           ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
           const std::string what = std::string(function_name(f)) + " n=" + std::to_string(n) + " label=" +
                                    std::to_string(label) + " " + hex_floats<float>(row);
@@ -217,15 +209,15 @@ TEST(Simd, MaskedRowsWithSpecialValues) {
   for_each_target([&](const std::string&) {
     for (const Case<float>& c : special) {
       std::vector<float> got, want;
-      ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+      ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
       ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
       EXPECT_EQ(bits(got), bits(want)) << describe_inputs(c);
     }
-    const Agreement a = measure<float>(simd(), regular, bound_model_for("simd"));
+    const Agreement a = measure<float>(builtin("simd"), regular, bound_model_for("simd"));
     EXPECT_LE(a.max_ulp, 1.0) << a.worst;
     for (const Case<float>& c : regular) {  // masked positions exactly +0
       std::vector<float> got;
-      ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+      ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
       for (std::size_t j = 0; j < got.size(); ++j) {
         if (!c.keep[j]) EXPECT_EQ(bits({got[j]}), bits({0.0f})) << describe_inputs(c) << " j=" << j;
       }
@@ -244,10 +236,10 @@ TEST(Simd, SigmoidSpecialAndThresholdValues) {
   const Implementation& accurate = *find_builtin("accurate");
   for_each_target([&](const std::string&) {
     std::vector<float> got, want;
-    ASSERT_EQ(run(simd(), c, got), SOFTCERT_OK);
+    ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
     ASSERT_EQ(run(accurate, c, want), SOFTCERT_OK);
     for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(bits({got[i]}), bits({want[i]})) << i;  // NaN, ±inf, ±0
-    const Agreement a = measure<float>(simd(), std::span<const Case<float>>(&c, 1), bound_model_for("simd"));
+    const Agreement a = measure<float>(builtin("simd"), std::span<const Case<float>>(&c, 1), bound_model_for("simd"));
     EXPECT_LE(a.max_ulp, 1.0) << a.worst;
   });
 }
@@ -275,7 +267,7 @@ TEST(Simd, LogsumexpNearZeroWithinOneUlp) {
     cases.push_back(c);
   }
   for_each_target([&](const std::string& target) {
-    const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+    const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
     std::cout << target << " f32 logsumexp near 0: max " << a.max_ulp << " ULP\n";
     EXPECT_LE(a.max_ulp, 1.0) << a.worst;
   });
@@ -303,7 +295,7 @@ TEST(Simd, DeepRowsWithinOneUlp) {
       cases.push_back(c);
     }
     for_each_target([&](const std::string&) {
-      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
       EXPECT_LE(a.max_ulp, 1.0) << function_name(f) << " worst: " << a.worst;
     });
   }
@@ -336,7 +328,7 @@ TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
       }
     }
     for_each_target([&](const std::string&) {
-      const Agreement a = measure<float>(simd(), cases, bound_model_for("simd"));
+      const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
       EXPECT_EQ(a.declined, 0u);
       EXPECT_LE(a.max_ulp, 1.0) << function_name(f) << " worst: " << a.worst;
     });
@@ -354,11 +346,11 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
       x[1 * n] = inf;                                            // a special row between regular ones
       for (std::size_t i = 0; i < n; ++i) x[3 * n + i] = -inf;  // a fully masked row
       for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp}) {
-        const std::vector<float> batch = run_rows(simd(), f, x, rows, n);
+        const std::vector<float> batch = run_rows(builtin("simd"), f, x, rows, n);
         const std::size_t per_row = f == Function::logsumexp ? 1 : n;
         for (std::size_t r = 0; r < rows; ++r) {
           const std::vector<float> row(x.begin() + r * n, x.begin() + (r + 1) * n);
-          const std::vector<float> alone = run_rows(simd(), f, row, 1, n);
+          const std::vector<float> alone = run_rows(builtin("simd"), f, row, 1, n);
           const std::vector<float> part(batch.begin() + r * per_row, batch.begin() + (r + 1) * per_row);
           EXPECT_EQ(bits(part), bits(alone)) << function_name(f) << " n=" << n << " row " << r;
         }
@@ -369,10 +361,10 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
 
 TEST(Simd, BadInputIsRejectedBeforeDispatch) {
   float x[4] = {1, 2, 3, 4}, y[4] = {};
-  EXPECT_EQ(simd().f32.softmax(nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
-  EXPECT_EQ(simd().f32.log_softmax(x, y, 0, 4), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(simd().f32.logsumexp(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
-  EXPECT_EQ(simd().f32.softmax(x, y, std::size_t(1) << 62, 4), SOFTCERT_ERR_SIZE);
+  EXPECT_EQ(builtin("simd").f32.softmax(nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
+  EXPECT_EQ(builtin("simd").f32.log_softmax(x, y, 0, 4), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(builtin("simd").f32.logsumexp(x, y, 1, 0), SOFTCERT_ERR_EMPTY);
+  EXPECT_EQ(builtin("simd").f32.softmax(x, y, std::size_t(1) << 62, 4), SOFTCERT_ERR_SIZE);
 }
 
 }  // namespace
