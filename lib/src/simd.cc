@@ -659,24 +659,25 @@ void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::siz
       });
 }
 
-// Masked softmax: the row with its masked-out entries replaced by -inf (in `masked`, n floats) is an
-// ordinary softmax row, whose -inf entries come out exactly +0. A row that is special after the
-// masking (a kept NaN or +inf, or nothing kept) goes to special.hpp with the keep mask itself, so
-// that masked positions are +0 there too.
+// Masked softmax: the row with its masked-out entries -inf, written into y itself, is an ordinary
+// softmax row there (passes 2 and 3 read each vector of it before writing that vector), whose -inf
+// entries come out exactly +0. A row that is special after the masking (a kept NaN or +inf, or
+// nothing kept) goes to special.hpp with the keep mask and the original row (x may be y: its kept
+// entries are still there), so that masked positions are +0 there too.
 void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::size_t rows, std::size_t n,
-                       float* lo, float* masked) {
+                       float* lo) {
   const double depth = SoftmaxDepth(n);
   for (std::size_t r = 0; r < rows; ++r) {
     const float* z = x + r * n;
     const std::uint8_t* k = keep + r * n;
     float* out = y + r * n;
-    for (std::size_t i = 0; i < n; ++i) masked[i] = k[i] ? z[i] : -std::numeric_limits<float>::infinity();
-    const RowInfo row = ScanRow(masked, n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = k[i] ? z[i] : -std::numeric_limits<float>::infinity();
+    const RowInfo row = ScanRow(out, n);
     if (!row.regular) {
       softmax_special(scan_row(z, n, k), z, out, n, k);
       continue;
     }
-    SoftmaxRegularRow(masked, out, n, row, lo, depth);
+    SoftmaxRegularRow(out, out, n, row, lo, depth);
   }
 }
 
@@ -824,13 +825,7 @@ int softmax_temperature_f32(const float* x, float* y, size_t rows, size_t n, flo
 int masked_softmax_f32(const float* x, const uint8_t* keep, float* y, size_t rows, size_t n) {
   if (keep == nullptr) return SOFTCERT_ERR_NULL;
   if (int e = check_rows<float>(x, y, rows, n)) return e;
-  thread_local std::vector<float> masked;
-  try {
-    if (masked.size() < n) masked.resize(n);
-  } catch (const std::bad_alloc&) {
-    return SOFTCERT_ERR_SIZE;  // as kernels.hpp's through_format: nothing crosses the C ABI
-  }
-  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRows)(x, keep, y, rows, n, scratch<float>(n), masked.data());
+  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRows)(x, keep, y, rows, n, scratch<float>(n));
   return SOFTCERT_OK;
 }
 

@@ -222,6 +222,15 @@ TEST(Simd, MaskedRowsWithSpecialValues) {
         if (!c.keep[j]) EXPECT_EQ(bits({got[j]}), bits({0.0f})) << describe_inputs(c) << " j=" << j;
       }
     }
+    // In place (y = x, the masked row is built in y): the same bits.
+    for (const std::vector<Case<float>>* cases : {&special, &regular}) {
+      for (const Case<float>& c : *cases) {
+        std::vector<float> got, row = c.x;
+        ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
+        ASSERT_EQ(builtin("simd").f32.masked_softmax(row.data(), c.keep.data(), row.data(), 1, row.size()), SOFTCERT_OK);
+        EXPECT_EQ(bits(row), bits(got)) << "in place " << describe_inputs(c);
+      }
+    }
   });
 }
 
