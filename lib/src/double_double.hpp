@@ -16,11 +16,16 @@ struct DD {
   double lo = 0;
 };
 
-// a + b = s + e exactly (any magnitudes).
+// a + b = s + e exactly (any magnitudes). Knuth's steps overflow where s does not but s - a does
+// (|a + b| within an ULP or so of DBL_MAX: e becomes NaN); there they are taken in halves, which
+// at that magnitude are exact.
 inline DD two_sum(double a, double b) {
   const double s = a + b;
   const double bb = s - a;
-  return {s, (a - (s - bb)) + (b - bb)};
+  const double e = (a - (s - bb)) + (b - bb);
+  if (std::isfinite(e) || !std::isfinite(s)) return {s, e};
+  const double h = a / 2 + b / 2, hb = h - a / 2;
+  return {s, 2 * ((a / 2 - (h - hb)) + (b / 2 - hb))};
 }
 
 // a + b = s + e exactly, for |a| >= |b| (or a = 0).
