@@ -16,8 +16,8 @@
 //
 // Hard rows (to accurate's row): an entry with a shift z_i - m in [-745.2, -600) (its term's lo
 // part would be subnormal and lose bits; entries below -745.2, -inf among them, have a term below
-// 2^-1075, which no softmax output can see, and count 0); max - min overflowing (z_i - m could
-// overflow); for log-sums, a rest below 2^-900 next to finite entries below -745 (L then tiny, and
+// 2^-1075, which no softmax output can see, and count 0); a finite entry of magnitude 2^1022 or
+// more (z_i - m, or a step of its TwoSum, could overflow); for log-sums, a rest below 2^-900 next to finite entries below -745 (L then tiny, and
 // those dropped terms could show), and logsumexp rows where m + L cancels beyond L's error bound.
 // Ordinary data never hits them.
 //
@@ -537,7 +537,7 @@ HWY_INLINE void Shifted(const double* z, double* y, std::size_t n, double m, DD 
 // What pass 1 learns about a row.
 struct RowInfo {
   bool regular = false;  // no NaN, no +inf, some finite entry (then max is finite)
-  bool hard = false;     // max - min overflows
+  bool hard = false;     // some finite entry is 2^1022 or more in magnitude (TwoSum could overflow)
   bool deep = false;     // some entry lies below max + kHardBelow (-inf included): pass 2 masks
   bool far = false;      // some finite entry lies (about) kFarBelow below the max
   double max = 0;
@@ -574,7 +574,9 @@ HWY_INLINE RowInfo ScanRow(const double* z, std::size_t n) {
   row.regular = !has_nan && std::isfinite(top);
   if (!row.regular) return row;
   row.max = top;
-  row.hard = !(top - low_finite <= std::numeric_limits<double>::max());
+  // Below 2^1022 in magnitude every step of TwoSum(z_i, -max) is finite; beyond, z_i - max or one
+  // of its steps can overflow (2^1022 + DBL_MAX does) though the difference may not.
+  row.hard = !(top < 0x1p1022 && low_finite > -0x1p1022);
   row.deep = !(low - top >= kHardBelow);
   row.far = !(low_finite - top >= kFarBelow);
   return row;
