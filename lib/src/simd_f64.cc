@@ -9,9 +9,10 @@
 //      and their sum S as a double-double in vector lanes (TwoSum of each hi into the lanes, lo
 //      added to their low part, merged every kBlock vectors): no drift with n. Log-sums sum the
 //      entries below the max and count the max's ties apart, so rest = S - 1 loses nothing.
-//   3. softmax: y_i = (hi_i + lo_i) · R rounded once, R = 1/S a double-double, hi_i kept in y itself
-//      and lo_i in a per-thread scratch row by pass 2 (recomputed where the row is too large for
-//      it); log_softmax: y_i = (z_i - m) - L rounded once, two non-positive double-doubles, L =
+//   3. softmax: y_i = (hi_i + lo_i) · R rounded once, R = 1/S a double-double, hi_i and lo_i kept
+//      in a per-thread scratch row by pass 2 (recomputed where the row is too large for it; never
+//      kept in y, so that a row pass 2 finds hard is redone from an untouched z, in place too);
+//      log_softmax: y_i = (z_i - m) - L rounded once, two non-positive double-doubles, L =
 //      log1p(rest) (scalar, once per row); logsumexp: m + L rounded once.
 //
 // Hard rows (to accurate's row): an entry with a shift z_i - m in [-745.2, -600) (its term's lo
@@ -477,9 +478,9 @@ HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out
 }
 
 // Pass 3 of softmax: y_i = (hi_i + lo_i) · (inv.hi + inv.lo) rounded once, hi_i and lo_i stored by
-// pass 2 (hi in y itself) or recomputed from z.
+// pass 2 (at terms[i] and terms[n + i]) or recomputed from z.
 template <bool kStored, bool kMask>
-HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double* lo_in, double* y, DD inv) {
+HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double* terms, double* y, DD inv) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
@@ -488,8 +489,8 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double
     constexpr bool kPartial = decltype(partial)::value;
     V hi, lo;
     if constexpr (kStored) {
-      hi = kPartial ? LoadPartial(d, y + i, count, 0.0) : hn::LoadU(d, y + i);
-      lo = kPartial ? LoadPartial(d, lo_in + i, count, 0.0) : hn::LoadU(d, lo_in + i);
+      hi = kPartial ? LoadPartial(d, terms + i, count, 0.0) : hn::LoadU(d, terms + i);
+      lo = kPartial ? LoadPartial(d, terms + n + i, count, 0.0) : hn::LoadU(d, terms + n + i);
     } else {
       M unused = hn::FirstN(d, 0);
       Term<kMask>(d, term, kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i), neg_m, hi, lo, unused);
@@ -588,15 +589,17 @@ HWY_INLINE bool WithMask(const RowInfo& row, F&& f) {
   return row.deep ? f(std::true_type()) : f(std::false_type());
 }
 
-// softmax of a regular row that is not hard by its scan; false where pass 2 finds it hard.
-HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowInfo& row, double* lo) {
+// softmax of a regular row that is not hard by its scan; false where pass 2 finds it hard. The
+// terms are kept in `terms` (2n doubles; null: recomputed), never in y: a row found hard is redone
+// by accurate from z, which y may be.
+HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowInfo& row, double* terms) {
   return WithMask(row, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
     DD sum{0, 0};
     double ties = 0;
-    if (lo) {
-      if (!TermSum<kMask, false, true>(z, n, row.max, y, lo, sum, ties)) return false;
-      Normalise<true, kMask>(z, n, row.max, lo, y, Reciprocal(sum));
+    if (terms) {
+      if (!TermSum<kMask, false, true>(z, n, row.max, terms, terms + n, sum, ties)) return false;
+      Normalise<true, kMask>(z, n, row.max, terms, y, Reciprocal(sum));
     } else {
       if (!TermSum<kMask, false, false>(z, n, row.max, nullptr, nullptr, sum, ties)) return false;
       Normalise<false, kMask>(z, n, row.max, nullptr, y, Reciprocal(sum));
@@ -621,12 +624,12 @@ HWY_INLINE bool LogSum(const double* z, std::size_t n, const RowInfo& row, DD& l
   return true;
 }
 
-void SoftmaxRowsF64(const double* x, double* y, std::size_t rows, std::size_t n, double* lo) {
+void SoftmaxRowsF64(const double* x, double* y, std::size_t rows, std::size_t n, double* terms) {
   for (std::size_t r = 0; r < rows; ++r) {
     const double* z = x + r * n;
     double* out = y + r * n;
     const RowInfo row = ScanRow(z, n);
-    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, lo)) AccurateSoftmaxRow(z, out, n);
+    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, terms)) AccurateSoftmaxRow(z, out, n);
   }
 }
 
@@ -682,38 +685,38 @@ void CrossEntropyRowsF64(const double* x, const std::int64_t* labels, double* lo
 // passes with the label's term summed apart from the rest, so that g_y = -rest / S keeps its bits
 // where p_y ≈ 1 (p_y - 1 would cancel); false where the row is hard.
 HWY_INLINE bool CrossEntropyGradRow(const double* z, std::size_t label, double* g, std::size_t n, const RowInfo& row,
-                                    double* lo) {
+                                    double* terms) {
   return WithMask(row, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
     const auto passes = [&](auto store) {
       constexpr bool kStore = decltype(store)::value;
       DD rest{0, 0}, own{0, 0};
       double ties = 0;
-      // The terms of z[begin, end) into sum (kept at g and lo there with kStore).
+      // The terms of z[begin, end) into sum (kept in `terms` with kStore, as SoftmaxRow keeps them).
       const auto part = [&](std::size_t begin, std::size_t end, DD& sum) {
-        return TermSum<kMask, false, kStore>(z + begin, end - begin, row.max, kStore ? g + begin : nullptr,
-                                             kStore ? lo + begin : nullptr, sum, ties);
+        return TermSum<kMask, false, kStore>(z + begin, end - begin, row.max, kStore ? terms + begin : nullptr,
+                                             kStore ? terms + n + begin : nullptr, sum, ties);
       };
       if (!part(0, label, rest) || !part(label, label + 1, own) || !part(label + 1, n, rest)) return false;
       // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny g_y.
       if (row.far && rest.hi < kTinyRest) return false;
       const DD inv = Reciprocal(dd::add(rest, own));
-      Normalise<kStore, kMask>(z, n, row.max, lo, g, inv);
+      Normalise<kStore, kMask>(z, n, row.max, terms, g, inv);
       g[label] = rest.hi == 0 ? 0.0 : -ProductRounded(rest, inv);  // p - 1 = 1 - 1 = +0
       return true;
     };
-    return lo ? passes(std::true_type()) : passes(std::false_type());
+    return terms ? passes(std::true_type()) : passes(std::false_type());
   });
 }
 
 void CrossEntropyGradRowsF64(const double* x, const std::int64_t* labels, double* g, std::size_t rows, std::size_t n,
-                             double* lo) {
+                             double* terms) {
   for (std::size_t r = 0; r < rows; ++r) {
     const double* z = x + r * n;
     double* out = g + r * n;
     const auto label = static_cast<std::size_t>(labels[r]);
     const RowInfo row = ScanRow(z, n);
-    if (!row.regular || row.hard || !CrossEntropyGradRow(z, label, out, n, row, lo)) {
+    if (!row.regular || row.hard || !CrossEntropyGradRow(z, label, out, n, row, terms)) {
       AccurateCrossEntropyGradRow(z, labels[r], out, n);
     }
   }
@@ -724,14 +727,14 @@ void CrossEntropyGradRowsF64(const double* x, const std::int64_t* labels, double
 // entries come out exactly +0. A row special after the masking (a kept NaN or +inf, nothing kept
 // but -inf) or hard is accurate's, with the keep mask and the original row.
 void MaskedSoftmaxRowsF64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n,
-                          double* lo) {
+                          double* terms) {
   for (std::size_t r = 0; r < rows; ++r) {
     const double* z = x + r * n;
     const std::uint8_t* k = keep + r * n;
     double* out = y + r * n;
     for (std::size_t i = 0; i < n; ++i) out[i] = k[i] ? z[i] : -std::numeric_limits<double>::infinity();
     const RowInfo row = ScanRow(out, n);
-    if (!row.regular || row.hard || !SoftmaxRow(out, out, n, row, lo)) AccurateMaskedSoftmaxRow(z, k, out, n);
+    if (!row.regular || row.hard || !SoftmaxRow(out, out, n, row, terms)) AccurateMaskedSoftmaxRow(z, k, out, n);
   }
 }
 
@@ -844,7 +847,7 @@ double AccurateSigmoid(double x) {
 
 int simd_softmax_f64(const double* x, double* y, std::size_t rows, std::size_t n) {
   if (int e = check_rows<double>(x, y, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch<double>(n));
+  HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch<double>(2 * n));
   return SOFTCERT_OK;
 }
 
@@ -869,14 +872,14 @@ int simd_cross_entropy_f64(const double* z, const std::int64_t* labels, double* 
 int simd_cross_entropy_grad_f64(const double* z, const std::int64_t* labels, double* grad, std::size_t rows,
                                 std::size_t n) {
   if (int e = check_labelled_rows<double>(z, labels, grad, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(CrossEntropyGradRowsF64)(z, labels, grad, rows, n, scratch<double>(n));
+  HWY_DYNAMIC_DISPATCH(CrossEntropyGradRowsF64)(z, labels, grad, rows, n, scratch<double>(2 * n));
   return SOFTCERT_OK;
 }
 
 int simd_masked_softmax_f64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n) {
   if (keep == nullptr) return SOFTCERT_ERR_NULL;
   if (int e = check_rows<double>(x, y, rows, n)) return e;
-  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRowsF64)(x, keep, y, rows, n, scratch<double>(n));
+  HWY_DYNAMIC_DISPATCH(MaskedSoftmaxRowsF64)(x, keep, y, rows, n, scratch<double>(2 * n));
   return SOFTCERT_OK;
 }
 

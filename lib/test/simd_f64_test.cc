@@ -302,6 +302,35 @@ TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
   });
 }
 
+// In place (y = x): what out of place gives, hard rows among them (pass 2 finds a shift in
+// [-745.2, -600) only after it has computed terms; accurate's row must then see z untouched).
+TEST(SimdF64, InPlaceGivesWhatOutOfPlaceGives) {
+  std::mt19937_64 rng(71);
+  std::normal_distribution<double> g(0, 3);
+  const Implementation& simd = builtin("simd");
+  for_each_target([&](const std::string&) {
+    for (std::size_t n : {1, 3, 4, 9, 33, 200}) {
+      for (int hard = 0; hard < 2; ++hard) {
+        std::vector<double> z(n);
+        for (double& v : z) v = g(rng);
+        if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 650;  // a shift in [-745.2, -600)
+        std::vector<std::uint8_t> keep(n, 1);
+        const std::int64_t label = static_cast<std::int64_t>(n / 2);
+        const auto check = [&](const char* what, auto&& kernel) {
+          std::vector<double> out(n), in_place = z;
+          ASSERT_EQ(kernel(z.data(), out.data()), SOFTCERT_OK);
+          ASSERT_EQ(kernel(in_place.data(), in_place.data()), SOFTCERT_OK);
+          EXPECT_EQ(bits(in_place.data(), n), bits(out.data(), n)) << what << " n=" << n << " hard=" << hard;
+        };
+        check("softmax", [&](const double* x, double* y) { return simd.f64.softmax(x, y, 1, n); });
+        check("log_softmax", [&](const double* x, double* y) { return simd.f64.log_softmax(x, y, 1, n); });
+        check("masked_softmax", [&](const double* x, double* y) { return simd.f64.masked_softmax(x, keep.data(), y, 1, n); });
+        check("cross_entropy_grad", [&](const double* x, double* y) { return simd.f64.cross_entropy_grad(x, &label, y, 1, n); });
+      }
+    }
+  });
+}
+
 // logsumexp where max + L cancels (max < 0, lse near 0): rows shifted so that lse is about delta
 // in [2^-40, 2^-2]; those the f64 lanes' bound cannot decide are accurate's. Within 1 ULP.
 TEST(SimdF64, LogsumexpNearZeroWithinOneUlpOnEveryTarget) {
