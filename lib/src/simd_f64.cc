@@ -70,9 +70,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <new>
 #include <type_traits>
-#include <vector>
 
 // SSSE3 would only add compile time: every x86 CPU with SSSE3 but not SSE4 is long retired.
 #ifndef HWY_DISABLED_TARGETS
