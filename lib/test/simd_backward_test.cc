@@ -263,11 +263,7 @@ TEST(SimdBackward, NonFiniteRowsAreAccurateOnesBitForBit) {
 
 TEST(SimdBackward, BadInputIsRejectedAsAccurateRejectsIt) {
   float y[4] = {0.25f, 0.25f, 0.25f, 0.25f}, dy[4] = {1, 2, 3, 4}, dx[4] = {};
-  const auto both = [&](auto... args) {
-    const int got = lib::simd_softmax_backward_f32(args...);
-    EXPECT_EQ(got, builtin("accurate").f32.softmax_backward(args...));
-    return got;
-  };
+  const auto both = same_code_as(lib::simd_softmax_backward_f32, builtin("accurate").f32.softmax_backward);
   EXPECT_EQ(both(nullptr, dy, dx, 1, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(both(y, nullptr, dx, 1, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(both(y, dy, nullptr, 1, 4), SOFTCERT_ERR_NULL);

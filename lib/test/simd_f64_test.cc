@@ -384,17 +384,13 @@ TEST(SimdF64, ExactResultsAreAccurateOnesBitForBit) {
 TEST(SimdF64, BadInputIsRejectedAsAccurateRejectsIt) {
   double x[4] = {1, 2, 3, 4}, y[4] = {};
   for (Function f : kFunctions) {
-    const auto both = [&](const double* in, double* out, std::size_t rows, std::size_t n) {
-      const auto mine = f == Function::softmax       ? lib::simd_softmax_f64
-                         : f == Function::log_softmax ? lib::simd_log_softmax_f64
-                                                      : lib::simd_logsumexp_f64;
-      const auto theirs = f == Function::softmax       ? builtin("accurate").f64.softmax
-                          : f == Function::log_softmax ? builtin("accurate").f64.log_softmax
-                                                       : builtin("accurate").f64.logsumexp;
-      const int got = mine(in, out, rows, n);
-      EXPECT_EQ(got, theirs(in, out, rows, n)) << function_name(f);
-      return got;
-    };
+    SCOPED_TRACE(function_name(f));
+    const auto both = same_code_as(f == Function::softmax       ? lib::simd_softmax_f64
+                                   : f == Function::log_softmax ? lib::simd_log_softmax_f64
+                                                                : lib::simd_logsumexp_f64,
+                                   f == Function::softmax       ? builtin("accurate").f64.softmax
+                                   : f == Function::log_softmax ? builtin("accurate").f64.log_softmax
+                                                                : builtin("accurate").f64.logsumexp);
     EXPECT_EQ(both(nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
     EXPECT_EQ(both(x, nullptr, 1, 4), SOFTCERT_ERR_NULL);
     EXPECT_EQ(both(x, y, 0, 4), SOFTCERT_ERR_EMPTY);
@@ -864,11 +860,7 @@ TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
       {lib::simd_cross_entropy_f64, builtin("accurate").f64.cross_entropy},
       {lib::simd_cross_entropy_grad_f64, builtin("accurate").f64.cross_entropy_grad}};
   for (const auto& [mine, theirs] : labelled_kernels) {
-    const auto both = [&](const double* in, const std::int64_t* labels, double* out, std::size_t rows, std::size_t n) {
-      const int got = mine(in, labels, out, rows, n);
-      EXPECT_EQ(got, theirs(in, labels, out, rows, n));
-      return got;
-    };
+    const auto both = same_code_as(mine, theirs);
     EXPECT_EQ(both(nullptr, good, y, 1, 4), SOFTCERT_ERR_NULL);
     EXPECT_EQ(both(x, nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
     EXPECT_EQ(both(x, good, nullptr, 1, 4), SOFTCERT_ERR_NULL);
@@ -880,11 +872,7 @@ TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
     EXPECT_EQ(both(x, high, y, 1, 4), SOFTCERT_ERR_LABEL);
     EXPECT_EQ(both(x, second_bad, y, 2, 2), SOFTCERT_ERR_LABEL);  // the first row not written either
   }
-  const auto masked = [&](const double* in, const std::uint8_t* k, double* out, std::size_t rows, std::size_t n) {
-    const int got = lib::simd_masked_softmax_f64(in, k, out, rows, n);
-    EXPECT_EQ(got, builtin("accurate").f64.masked_softmax(in, k, out, rows, n));
-    return got;
-  };
+  const auto masked = same_code_as(lib::simd_masked_softmax_f64, builtin("accurate").f64.masked_softmax);
   EXPECT_EQ(masked(x, nullptr, y, 1, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(masked(x, nullptr, y, 0, 0), SOFTCERT_ERR_NULL);
   EXPECT_EQ(masked(nullptr, keep, y, 1, 4), SOFTCERT_ERR_NULL);
@@ -892,11 +880,7 @@ TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
   EXPECT_EQ(masked(x, keep, y, 0, 4), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(masked(x, keep, y, 1, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(masked(x, keep, y, huge, 4), SOFTCERT_ERR_SIZE);
-  const auto sigmoid = [&](const double* in, double* out, std::size_t count) {
-    const int got = lib::simd_sigmoid_f64(in, out, count);
-    EXPECT_EQ(got, builtin("accurate").f64.sigmoid(in, out, count));
-    return got;
-  };
+  const auto sigmoid = same_code_as(lib::simd_sigmoid_f64, builtin("accurate").f64.sigmoid);
   EXPECT_EQ(sigmoid(nullptr, y, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(sigmoid(x, nullptr, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);

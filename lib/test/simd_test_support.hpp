@@ -41,6 +41,17 @@ inline const Implementation& builtin(std::string_view name) {
   return *impl;
 }
 
+// A call of `mine` that also calls `theirs` with the same arguments and expects the same return
+// code (the bad-input tests: simd's kernels reject what accurate's reject, with the same code).
+template <typename Mine, typename Theirs>
+auto same_code_as(Mine mine, Theirs theirs) {
+  return [=](auto... args) {
+    const int got = mine(args...);
+    EXPECT_EQ(got, theirs(args...));
+    return got;
+  };
+}
+
 // Outputs of impl on the cases that are not the correctly rounded value.
 template <typename T>
 std::size_t misrounded(const Implementation& impl, const std::vector<Case<T>>& cases) {
