@@ -116,7 +116,13 @@ inline DD exp(DD x, int scale = 0) {
 inline double round_scaled(DD v, int k) {
   const double hi = std::ldexp(v.hi, k);
   if (!std::isfinite(hi)) return hi;  // overflow (lo · 2^k may overflow too, with the other sign)
-  if (hi == 0 || std::fabs(hi) >= 0x1p-1022) return hi + std::ldexp(v.lo, k);
+  // From 2^-968 up, lo · 2^k is exact wherever it can decide the rounding (near half an ULP of hi
+  // it is a normal double).
+  if (hi == 0 || std::fabs(hi) >= 0x1p-968) return hi + std::ldexp(v.lo, k);
+  // Below, lo · 2^k could round onto a false midpoint (at 2^-1021 half an ULP is 2^-1074). hi of
+  // the normalised pair is v rounded; scaled, it is exact while normal.
+  v = two_sum(v.hi, v.lo);
+  if (std::fabs(std::ldexp(v.hi, k)) >= 0x1p-1022) return std::ldexp(v.hi, k);
   const bool negative = std::signbit(v.hi);
   const double a = std::ldexp(std::fabs(v.hi), k + 1074);             // < 2^52: exact
   const double b = std::ldexp(negative ? -v.lo : v.lo, k + 1074);     // |b| <= ulp(a)/2 <= 1/4
