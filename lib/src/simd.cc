@@ -883,6 +883,7 @@ Implementation make_simd() {
   impl.f32.cross_entropy = &cross_entropy_f32;
   impl.f32.cross_entropy_grad = &cross_entropy_grad_f32;
   impl.f32.softmax_backward = &simd_softmax_backward_f32;
+  impl.f64.softmax_backward = &simd_softmax_backward_f64;
   impl.f64.softmax = &simd_softmax_f64;
   impl.f64.log_softmax = &simd_log_softmax_f64;
   impl.f64.logsumexp = &simd_logsumexp_f64;
