@@ -890,6 +890,7 @@ Implementation make_simd() {
   impl.f64.cross_entropy = &simd_cross_entropy_f64;
   impl.f64.cross_entropy_grad = &simd_cross_entropy_grad_f64;
   impl.f64.masked_softmax = &simd_masked_softmax_f64;
+  impl.f64.softmax_temperature = &simd_softmax_temperature_f64;
   impl.f64.sigmoid = &simd_sigmoid_f64;
   return impl;
 }

@@ -1,7 +1,8 @@
-// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax and
-// sigmoid, vectorised with Google Highway and dispatched at run time like simd.cc (AVX-512 "AVX3",
-// AVX2, SSE4, scalar fallback): within 1 ULP like `accurate`, nearly always correctly rounded, many
-// times faster than its scalar double-double. A row of the first three takes three passes at most:
+// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax,
+// sigmoid and softmax_temperature, vectorised with Google Highway and dispatched at run time like
+// simd.cc (AVX-512 "AVX3", AVX2, SSE4, scalar fallback): within 1 ULP like `accurate`, nearly
+// always correctly rounded, many times faster than its scalar double-double. A row of the first
+// three takes three passes at most:
 //   1. max, min (of all entries and of the finite ones) and a NaN check in f64 lanes. A row that is
 //      special (NaN, +inf, only -inf: special.hpp) or hard (below) is computed by `accurate`'s own
 //      kernel on that one row, so special values are accurate's bit for bit.
@@ -39,7 +40,7 @@
 // Measured (lib/test/simd_f64_test.cc, and 4,000 rows of each f64 regime of properties/regimes.hpp:
 // 1.9 million outputs per target): every output correctly rounded, on AVX2, SSE4 and scalar.
 //
-// The other four reuse these passes:
+// The other five reuse these passes:
 //   - cross_entropy: pass 1 and L as for log_softmax, then (m - z_y) + L rounded once, m - z_y
 //     exact as a double-double (TwoSum); +inf where z_y is -inf. Both parts >= 0, so no
 //     cancellation: within kLogError relative, 0.5003 ULP (an exact midpoint m - z_y goes the way
@@ -51,6 +52,17 @@
 //     terms could show in g_y; otherwise rest is 0, giving +0, or >= e^-600: g_y normal).
 //   - masked_softmax: the row with its masked-out entries -inf, written into y, is softmax'd there
 //     in place: softmax's bound, masked-out entries exactly +0 (a -inf entry's term is 0).
+//   - softmax_temperature: softmax's passes with the shift u = (z_i - m)/t a double-double (see
+//     "Tempered shifts"), within 2^-94.7 absolute of u for every shift pass 2 keeps, at any t > 0
+//     (below 2^-512 the lanes divide (z - m) 2^600 by t 2^600, so that the remainder's underflow,
+//     2^-1072/t otherwise, cannot show): a relative error of that much in the term. Its ul, up to
+//     2^-42.8 where z - m's is 2^-44, raises the neglected rl (e^rh - 1 - rh - rh^2/2) + rl^2/2 of
+//     "Terms" from 2^-72.2 to 2^-70.9: ε_t <= 2^-69.5 (w's roundings) + 2^-70.9 + 2^-68.4 (the
+//     bracket) + 2^-72 (the series) + 2^-94.7 < 2^-67.6 (2^-67.7 for z - m), within the 2^-66.5
+//     above, so softmax's 0.5003 ULP holds. `deep` is decided on the scaled spread (low - m)/t,
+//     `hard` on the entries as for softmax; special and hard rows are accurate's at the same t
+//     (whose own shifts lose bits below about t = 2^-1012, its double-double quotient's products
+//     underflowing). At t = 1 the tempered shift is exact: softmax's own passes, the same bits.
 //   - sigmoid, per lane: e = e^-|x| = (h + l) 2^E, the term's parts before its scale (ε_t; |x| <
 //     745.2 keeps |k| < 2^18); σ = num / (1 + e) · scale with num = 1, scale = 1 for x >= 0 and num =
 //     h + l, scale = 2^E below, the quotient formed unscaled so that no lo part is subnormal, and
@@ -63,7 +75,9 @@
 // Measured (the test, and 4,000 rows of each regime per function: 40,000 losses, 0.9 million
 // gradients and masked softmax outputs, 1.6 million sigmoids): on AVX2, SSE4 and scalar one sigmoid
 // misrounded (AVX2, 0.500001 ULP); every other output correctly rounded, but for 3 gradients of
-// hard rows, accurate's own (1 ULP off near 2^-1017).
+// hard rows, accurate's own (1 ULP off near 2^-1017). softmax_temperature (the test, and 4,000
+// rows of each regime, 100 of large_n, at the regimes' temperatures: 12.5 million outputs per
+// target): 12 misrounded, by 0.500003 ULP at most, on AVX2, SSE4 and scalar alike.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -104,6 +118,7 @@ double AccurateCrossEntropyRow(const double* z, std::int64_t label, std::size_t 
 void AccurateCrossEntropyGradRow(const double* z, std::int64_t label, double* g, std::size_t n);
 void AccurateMaskedSoftmaxRow(const double* z, const std::uint8_t* keep, double* y, std::size_t n);
 double AccurateSigmoid(double x);
+void AccurateSoftmaxTemperatureRow(const double* z, double* y, std::size_t n, double t);
 
 // 2^(j/128) = kExp2Hi[j] + kExp2Lo[j] to 2^-104 relative (mpmath, 400 bits).
 alignas(64) constexpr double kExp2Hi[128] = {
@@ -204,6 +219,15 @@ constexpr double kSigmoidNormalAbove = -708.3;
 constexpr double kSigmoidOneAbove = 40;
 // Vectors summed in one set of lanes before they join the row's total.
 constexpr std::size_t kBlock = 4096;
+// softmax_temperature (see "Tempered shifts"): the remainder of (z - m)/t is off by up to 2^-1072
+// where its bits reach below 2^-1074, 2^-1072/t in the shift; below kTinyTemperature, z - m and t
+// are divided as (z - m) 2^600 / (t 2^600) (the same quotient, exactly), which keeps that below
+// 2^-560. Without FMA, Dekker's product splits t times 2^27 + 1, which overflows from 2^997: a t
+// from kSplitAbove is split as t 2^-128 against qh 2^128 (the same product, exactly).
+constexpr double kTinyTemperature = 0x1p-512;
+constexpr double kTemperatureUp = 0x1p600;
+constexpr double kSplitAbove = 0x1p512;
+constexpr double kSplitScale = 0x1p128;
 
 }  // namespace
 }  // namespace softcert::lib
@@ -372,15 +396,70 @@ struct TermLanes {
   }
 };
 
-// u = z - m as uh + ul exactly (TwoSum with -m; uh = -inf where z is).
-HWY_INLINE void Shift(V z, V neg_m, V& uh, V& ul) { TwoSum(z, neg_m, uh, ul); }
+// ---------------------------------------------------------------------------------------------
+// Shifts: the passes below take the shift u of an entry z as a type, so that softmax_temperature
+// reuses softmax's passes and softmax itself gains no division. Each has the row's max m (pass 2
+// pads a partial vector with it: its shift is exactly 0 + 0 either way) and forms uh + ul <= 0.
+// uh = -inf where z is -inf or (z - m)/t overflows, ul is NaN there (and, without FMA, where qh is
+// too large for Dekker's split): such lanes only ever reach masked terms (kMask: uh < kZeroBelow),
+// whose hi and lo are replaced by 0, never a kept one.
+
+// u = z - m as uh + ul exactly (TwoSum with -m).
+struct PlainShift {
+  double m;
+  V neg_m;
+  PlainShift(D d, double max) : m(max), neg_m(hn::Set(d, -max)) {}
+  HWY_INLINE void operator()(D, V z, V& uh, V& ul) const { TwoSum(z, neg_m, uh, ul); }
+};
+
+// Tempered shifts: u = (z - m)/t for 0 < t < inf as uh + ul. z - m = dh + dl exactly (TwoSum),
+// both times `up` (2^600 below kTinyTemperature, else 1: exact, and t up >= 2^-512 then), qh =
+// dh/t rounded, the remainder r = dh - qh t, then uh = qh and ul = (r + dl)/t (dh, dl, t scaled).
+//   - r: the remainder of a correctly rounded quotient is a double, so one FMA gives it exactly
+//     (dh - p, p = qh t rounded, is exact by Sterbenz, and ProductError gives qh t - p exactly,
+//     without FMA); only where its bits reach below 2^-1074 is it off, by 2^-1075 with FMA, by
+//     2^-1072 at most in Dekker's partial products rounded to the subnormal grid;
+//   - ul: |r| <= 2^-53 |qh| t and |dl| <= 2^-53 |dh|, so |ul| <= 2^-52 |u| (1 + 2^-52), rounded
+//     twice (sum and quotient): 2^-104 |u|, and 2^-1075 absolute where ul is subnormal.
+// So uh + ul is within 2^-104 |u| + 2^-1072/(t up) + 2^-1075 of u: for the shifts pass 2 keeps
+// (u >= kHardBelow) 2^-94.8 + 2^-560 + 2^-1075 < 2^-94.7 absolute, a relative error of the term
+// e^u of that much (see the header for its place in ε_t). |ul| <= 2^-42.8 is larger than z - m's
+// own ul (2^-44 there), which ExpParts's rl and w absorb (header). A lane whose z - m overflows
+// when scaled has a shift below -745.2, in a row the scan finds deep: masked.
+struct TemperedShift {
+  double m;
+  V neg_m, up, t;      // t scaled by up
+  V t_split, q_scale;  // without FMA: t 2^-128 and 2^128 from kSplitAbove, else t and 1
+  TemperedShift(D d, double max, double temperature) : m(max), neg_m(hn::Set(d, -max)) {
+    const bool tiny = temperature < kTinyTemperature, huge = temperature >= kSplitAbove;
+    up = hn::Set(d, tiny ? kTemperatureUp : 1.0);
+    t = hn::Set(d, tiny ? temperature * kTemperatureUp : temperature);
+    t_split = huge ? hn::Set(d, temperature / kSplitScale) : t;
+    q_scale = hn::Set(d, huge ? kSplitScale : 1.0);
+  }
+  HWY_INLINE void operator()(D d, V z, V& uh, V& ul) const {
+    V dh, dl;
+    TwoSum(z, neg_m, dh, dl);
+    dh = hn::Mul(dh, up), dl = hn::Mul(dl, up);
+    const V qh = hn::Div(dh, t);
+#if HWY_NATIVE_FMA
+    (void)d;
+    const V r = hn::NegMulAdd(qh, t, dh);
+#else
+    const V p = hn::Mul(qh, t);
+    const V r = hn::Sub(hn::Sub(dh, p), ProductError(d, hn::Mul(qh, q_scale), t_split, p));
+#endif
+    uh = qh;
+    ul = hn::Div(hn::Add(r, dl), t);
+  }
+};
 
 // The term of each lane of z as hi + lo; with kMask, 0 for shifts below kZeroBelow, and `hard`
 // gains the lanes whose shift lies in [kZeroBelow, kHardBelow).
-template <bool kMask>
-HWY_INLINE void Term(D d, const TermLanes& lanes, V z, V neg_m, V& hi, V& lo, M& hard) {
+template <bool kMask, class Shift>
+HWY_INLINE void Term(D d, const TermLanes& lanes, const Shift& shift, V z, V& hi, V& lo, M& hard) {
   V uh, ul;
-  Shift(z, neg_m, uh, ul);
+  shift(d, z, uh, ul);
   if constexpr (!kMask) {
     lanes.Exp(d, uh, ul, hi, lo);
     (void)hard;
@@ -422,16 +501,17 @@ HWY_INLINE void Merge(D d, const SumLanes& a, const SumLanes& b, DD& total) {
   total = dd::fast_two_sum(sum.hi, sum.lo);
 }
 
-// Pass 2 over z[0, n): the sum of the terms into `sum` (kSplit: of those below the max only, the
-// entries equal to it counted in `ties`); kStore keeps each hi at hi_out[i] and lo at lo_out[i].
-// False where the row is hard.
-template <bool kMask, bool kSplit, bool kStore>
-HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out, double* lo_out, DD& sum,
+// Pass 2 over z[0, n): the sum of the terms of `shift` into `sum` (kSplit: of those below the max
+// only, the entries equal to it counted in `ties`); kStore keeps each hi at hi_out[i] and lo at
+// lo_out[i]. False where the row is hard.
+template <bool kMask, bool kSplit, bool kStore, class Shift>
+HWY_INLINE bool TermSum(const double* z, std::size_t n, const Shift& shift, double* hi_out, double* lo_out, DD& sum,
                         double& ties) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
-  const V neg_m = hn::Set(d, -m), vm = hn::Set(d, m), one = hn::Set(d, 1.0);
+  const double m = shift.m;
+  const V vm = hn::Set(d, m), one = hn::Set(d, 1.0);
   M hard = hn::FirstN(d, 0);
   V tie_count = hn::Zero(d);
   // One vector at i, of `count` entries of the row (all its lanes but in the last vector).
@@ -439,7 +519,7 @@ HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out
     constexpr bool kPartial = decltype(partial)::value;
     const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V hi, lo;
-    Term<kMask>(d, term, x, neg_m, hi, lo, hard);
+    Term<kMask>(d, term, shift, x, hi, lo, hard);
     if constexpr (kStore) {
       if constexpr (kPartial) {
         StorePartial(d, hi, hi_out + i, count), StorePartial(d, lo, lo_out + i, count);
@@ -476,13 +556,13 @@ HWY_INLINE bool TermSum(const double* z, std::size_t n, double m, double* hi_out
 }
 
 // Pass 3 of softmax: y_i = (hi_i + lo_i) · (inv.hi + inv.lo) rounded once, hi_i and lo_i stored by
-// pass 2 (at terms[i] and terms[n + i]) or recomputed from z.
-template <bool kStored, bool kMask>
-HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double* terms, double* y, DD inv) {
+// pass 2 (at terms[i] and terms[n + i]) or recomputed from z with `shift`.
+template <bool kStored, bool kMask, class Shift>
+HWY_INLINE void Normalise(const double* z, std::size_t n, const Shift& shift, const double* terms, double* y, DD inv) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
-  const V neg_m = hn::Set(d, -m), inv_hi = hn::Set(d, inv.hi), inv_lo = hn::Set(d, inv.lo);
+  const V inv_hi = hn::Set(d, inv.hi), inv_lo = hn::Set(d, inv.lo);
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
     V hi, lo;
@@ -491,7 +571,8 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double
       lo = kPartial ? LoadPartial(d, terms + n + i, count, 0.0) : hn::LoadU(d, terms + n + i);
     } else {
       M unused = hn::FirstN(d, 0);
-      Term<kMask>(d, term, kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i), neg_m, hi, lo, unused);
+      const V x = kPartial ? LoadPartial(d, z + i, count, shift.m) : hn::LoadU(d, z + i);
+      Term<kMask>(d, term, shift, x, hi, lo, unused);
     }
     const V p = hn::Mul(hi, inv_hi);
     const V correction = hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p)));
@@ -513,13 +594,14 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, double m, const double
 HWY_INLINE void Shifted(const double* z, double* y, std::size_t n, double m, DD l) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
-  const V neg_m = hn::Set(d, -m), neg_lh = hn::Set(d, -l.hi), lo = hn::Set(d, l.lo);
+  const PlainShift shift(d, m);
+  const V neg_lh = hn::Set(d, -l.hi), lo = hn::Set(d, l.lo);
   const V neg_inf = hn::Set(d, -std::numeric_limits<double>::infinity());
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
     const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V uh, ul, s, e;
-    Shift(x, neg_m, uh, ul);
+    shift(d, x, uh, ul);
     TwoSum(uh, neg_lh, s, e);
     const V out = hn::IfThenElse(hn::Eq(x, neg_inf), neg_inf, hn::Add(s, AddRoundToOdd(d, e, hn::Sub(ul, lo))));
     if constexpr (kPartial) StorePartial(d, out, y + i, count);
@@ -540,6 +622,7 @@ struct RowInfo {
   bool deep = false;     // some entry lies below max + kHardBelow (-inf included): pass 2 masks
   bool far = false;      // some finite entry lies (about) kFarBelow below the max
   double max = 0;
+  double low = 0;        // the least entry (-inf included)
 };
 
 HWY_INLINE RowInfo ScanRow(const double* z, std::size_t n) {
@@ -572,7 +655,7 @@ HWY_INLINE RowInfo ScanRow(const double* z, std::size_t n) {
   RowInfo row;
   row.regular = !has_nan && std::isfinite(top);
   if (!row.regular) return row;
-  row.max = top;
+  row.max = top, row.low = low;
   // Below 2^1022 in magnitude every step of TwoSum(z_i, -max) is finite; beyond, z_i - max or one
   // of its steps can overflow (2^1022 + DBL_MAX does) though the difference may not.
   row.hard = !(top < 0x1p1022 && low_finite > -0x1p1022);
@@ -587,23 +670,41 @@ HWY_INLINE bool WithMask(const RowInfo& row, F&& f) {
   return row.deep ? f(std::true_type()) : f(std::false_type());
 }
 
-// softmax of a regular row that is not hard by its scan; false where pass 2 finds it hard. The
-// terms are kept in `terms` (2n doubles; null: recomputed), never in y: a row found hard is redone
-// by accurate from z, which y may be.
-HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowInfo& row, double* terms) {
+// softmax of the shifts `shift` forms (z - m, or (z - m)/t) of a regular row that is not hard by
+// its scan; false where pass 2 finds it hard. The terms are kept in `terms` (2n doubles; null:
+// recomputed), never in y: a row found hard is redone by accurate from z, which y may be.
+template <class Shift>
+HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowInfo& row, double* terms,
+                           const Shift& shift) {
   return WithMask(row, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
     DD sum{0, 0};
     double ties = 0;
     if (terms) {
-      if (!TermSum<kMask, false, true>(z, n, row.max, terms, terms + n, sum, ties)) return false;
-      Normalise<true, kMask>(z, n, row.max, terms, y, Reciprocal(sum));
+      if (!TermSum<kMask, false, true>(z, n, shift, terms, terms + n, sum, ties)) return false;
+      Normalise<true, kMask>(z, n, shift, terms, y, Reciprocal(sum));
     } else {
-      if (!TermSum<kMask, false, false>(z, n, row.max, nullptr, nullptr, sum, ties)) return false;
-      Normalise<false, kMask>(z, n, row.max, nullptr, y, Reciprocal(sum));
+      if (!TermSum<kMask, false, false>(z, n, shift, nullptr, nullptr, sum, ties)) return false;
+      Normalise<false, kMask>(z, n, shift, nullptr, y, Reciprocal(sum));
     }
     return true;
   });
+}
+
+// softmax((z - m)/t) for 0 < t < inf: softmax's passes with the tempered shift.
+// `deep` is the scaled spread's ((low - max)/t rounded, the least shift any lane forms, rounding
+// being monotonic); `hard` stays the entries' own (TwoSum's range). A row special, hard, or found
+// hard by pass 2 is accurate's, with the same t.
+void SoftmaxTemperatureRowsF64(const double* x, double* y, std::size_t rows, std::size_t n, double t, double* terms) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* z = x + r * n;
+    double* out = y + r * n;
+    RowInfo row = ScanRow(z, n);
+    row.deep = !((row.low - row.max) / t >= kHardBelow);
+    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, terms, TemperedShift(D(), row.max, t))) {
+      AccurateSoftmaxTemperatureRow(z, out, n, t);
+    }
+  }
 }
 
 // L = log Σ exp(z_j - m) = log1p(rest) of a regular row that is not hard by its scan, in `l`;
@@ -612,7 +713,7 @@ HWY_INLINE bool LogSum(const double* z, std::size_t n, const RowInfo& row, DD& l
   DD below{0, 0};
   double ties = 0;
   const bool ok = WithMask(row, [&](auto mask) {
-    return TermSum<decltype(mask)::value, true, false>(z, n, row.max, nullptr, nullptr, below, ties);
+    return TermSum<decltype(mask)::value, true, false>(z, n, PlainShift(D(), row.max), nullptr, nullptr, below, ties);
   });
   if (!ok) return false;
   const DD rest = dd::add(DD{ties - 1, 0}, below);
@@ -627,7 +728,9 @@ void SoftmaxRowsF64(const double* x, double* y, std::size_t rows, std::size_t n,
     const double* z = x + r * n;
     double* out = y + r * n;
     const RowInfo row = ScanRow(z, n);
-    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, terms)) AccurateSoftmaxRow(z, out, n);
+    if (!row.regular || row.hard || !SoftmaxRow(z, out, n, row, terms, PlainShift(D(), row.max))) {
+      AccurateSoftmaxRow(z, out, n);
+    }
   }
 }
 
@@ -686,20 +789,21 @@ HWY_INLINE bool CrossEntropyGradRow(const double* z, std::size_t label, double* 
                                     double* terms) {
   return WithMask(row, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
+    const PlainShift shift(D(), row.max);
     const auto passes = [&](auto store) {
       constexpr bool kStore = decltype(store)::value;
       DD rest{0, 0}, own{0, 0};
       double ties = 0;
       // The terms of z[begin, end) into sum (kept in `terms` with kStore, as SoftmaxRow keeps them).
       const auto part = [&](std::size_t begin, std::size_t end, DD& sum) {
-        return TermSum<kMask, false, kStore>(z + begin, end - begin, row.max, kStore ? terms + begin : nullptr,
+        return TermSum<kMask, false, kStore>(z + begin, end - begin, shift, kStore ? terms + begin : nullptr,
                                              kStore ? terms + n + begin : nullptr, sum, ties);
       };
       if (!part(0, label, rest) || !part(label, label + 1, own) || !part(label + 1, n, rest)) return false;
       // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny g_y.
       if (row.far && rest.hi < kTinyRest) return false;
       const DD inv = Reciprocal(dd::add(rest, own));
-      Normalise<kStore, kMask>(z, n, row.max, terms, g, inv);
+      Normalise<kStore, kMask>(z, n, shift, terms, g, inv);
       g[label] = rest.hi == 0 ? 0.0 : -ProductRounded(rest, inv);  // p - 1 = 1 - 1 = +0
       return true;
     };
@@ -732,7 +836,9 @@ void MaskedSoftmaxRowsF64(const double* x, const std::uint8_t* keep, double* y, 
     double* out = y + r * n;
     for (std::size_t i = 0; i < n; ++i) out[i] = k[i] ? z[i] : -std::numeric_limits<double>::infinity();
     const RowInfo row = ScanRow(out, n);
-    if (!row.regular || row.hard || !SoftmaxRow(out, out, n, row, terms)) AccurateMaskedSoftmaxRow(z, k, out, n);
+    if (!row.regular || row.hard || !SoftmaxRow(out, out, n, row, terms, PlainShift(D(), row.max))) {
+      AccurateMaskedSoftmaxRow(z, k, out, n);
+    }
   }
 }
 
@@ -807,6 +913,7 @@ HWY_EXPORT(CrossEntropyRowsF64);
 HWY_EXPORT(CrossEntropyGradRowsF64);
 HWY_EXPORT(MaskedSoftmaxRowsF64);
 HWY_EXPORT(SigmoidF64);
+HWY_EXPORT(SoftmaxTemperatureRowsF64);
 
 namespace {
 
@@ -838,6 +945,9 @@ double AccurateSigmoid(double x) {
   double out = 0;
   accurate().f64.sigmoid(&x, &out, 1);
   return out;
+}
+void AccurateSoftmaxTemperatureRow(const double* z, double* y, std::size_t n, double t) {
+  accurate().f64.softmax_temperature(z, y, 1, n, t);
 }
 
 
@@ -884,6 +994,16 @@ int simd_masked_softmax_f64(const double* x, const std::uint8_t* keep, double* y
 int simd_sigmoid_f64(const double* x, double* y, std::size_t count) {
   if (int e = check_rows<double>(x, y, 1, count)) return e;
   HWY_DYNAMIC_DISPATCH(SigmoidF64)(x, y, count);
+  return SOFTCERT_OK;
+}
+
+int simd_softmax_temperature_f64(const double* x, double* y, std::size_t rows, std::size_t n, double t) {
+  if (int e = check_rows<double>(x, y, rows, n)) return e;
+  if (!(t > 0) || !std::isfinite(t)) return SOFTCERT_ERR_TEMPERATURE;
+  // At t = 1 the tempered shift is exact (qh = dh, r = 0, ul = dl): softmax's own passes give the
+  // same bits without the divisions.
+  if (t == 1) HWY_DYNAMIC_DISPATCH(SoftmaxRowsF64)(x, y, rows, n, scratch<double>(2 * n));
+  else HWY_DYNAMIC_DISPATCH(SoftmaxTemperatureRowsF64)(x, y, rows, n, t, scratch<double>(2 * n));
   return SOFTCERT_OK;
 }
 

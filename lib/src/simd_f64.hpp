@@ -1,9 +1,10 @@
-// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax and
-// sigmoid, vectorised with Google Highway and dispatched at run time to the best target this CPU
-// supports (simd_f64.cc); a test runs every compiled target with simd.hpp's simd_targets() and
-// hwy::SetSupportedTargetsForTest, as for simd's other kernels. Each is within 1 ULP (nearly always
-// correctly rounded); rows with special values, and the rare rows its f64 lanes cannot bound, are
-// `accurate`'s, bit for bit (for sigmoid, such inputs: NaN and those with subnormal results).
+// `simd`'s f64 softmax, log_softmax, logsumexp, cross-entropy and its gradient, masked softmax,
+// sigmoid and softmax_temperature, vectorised with Google Highway and dispatched at run time to the
+// best target this CPU supports (simd_f64.cc); a test runs every compiled target with simd.hpp's
+// simd_targets() and hwy::SetSupportedTargetsForTest, as for simd's other kernels. Each is within 1
+// ULP (nearly always correctly rounded); rows with special values, and the rare rows its f64 lanes
+// cannot bound, are `accurate`'s, bit for bit (for sigmoid, such inputs: NaN and those with
+// subnormal results).
 #pragma once
 
 #include <cstddef>
@@ -25,5 +26,9 @@ int simd_cross_entropy_grad_f64(const double* z, const std::int64_t* labels, dou
                                 std::size_t n);
 int simd_masked_softmax_f64(const double* x, const std::uint8_t* keep, double* y, std::size_t rows, std::size_t n);
 int simd_sigmoid_f64(const double* x, double* y, std::size_t count);
+
+// softcert_softmax_temperature_f64 (abi.h): softmax((z - max)/t), validated as accurate's is
+// (check_rows, then t > 0 finite or SOFTCERT_ERR_TEMPERATURE: nothing written on error).
+int simd_softmax_temperature_f64(const double* x, double* y, std::size_t rows, std::size_t n, double t);
 
 }  // namespace softcert::lib

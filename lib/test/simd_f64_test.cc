@@ -18,6 +18,12 @@
 // nothing or one entry (masked-out outputs exactly +0), rows past the scratch row checked through a
 // repeated pattern, and sigmoid densely around 0, ±36.7, -600 to -745.3 (subnormal results) and at
 // NaN (payloads and signs as accurate gives them), ±inf and ±0.
+// And softmax_temperature the same way: within 1 ULP in every regime (with the regimes' own
+// temperatures), every tail length, long rows and rows past the scratch row; at extreme
+// temperatures (subnormal, around the 2^-990 floor below which calls are accurate's, 1e-3 to 1e3,
+// around the 2^512 split, up to DBL_MAX) with scaled shifts (z_i - max)/t around -600 and -745.2
+// and quotients that overflow; special, hard and exact rows bit for bit accurate's at the same t;
+// t = 1 bit for bit softmax's; in place; bad temperatures and shapes rejected with accurate's codes.
 // It links the oracle (through properties), hence its own executable.
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
@@ -885,6 +891,305 @@ TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
   EXPECT_EQ(sigmoid(x, nullptr, 4), SOFTCERT_ERR_NULL);
   EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(sigmoid(x, y, huge), SOFTCERT_ERR_SIZE);
+  for (double v : y) EXPECT_EQ(v, 0.0) << "nothing written on error";
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmax_temperature: softmax((z - max)/t), its shift a double-double quotient.
+
+Case<double> temperature_case(std::vector<double> z, double t) {
+  Case<double> c;
+  c.function = Function::softmax_temperature;
+  c.x = std::move(z);
+  c.t = t;
+  fill_exact(c);
+  return c;
+}
+
+// The temperatures the tests below put beside the regimes' own: both sides of 2^-512 (below it
+// the lanes divide (z - max) 2^600 by t 2^600) and of 2^512 (the split for Dekker's product), next
+// to 1, the extremes (subnormal t, with one bit and with many, DBL_MAX).
+const std::vector<double>& extreme_temperatures() {
+  static const std::vector<double> t = {
+      0x1p-1074, 0x1.8p-1060, 0x0.123456789abcdp-1022, 0x1.23456789abcdep-1022, 0x1.23456789abcdep-1015, 1e-300,
+      0x1p-1000, 0x1.5555555555555p-1000, 0x1.8p-990, std::nextafter(0x1p-512, 0.0), 0x1p-512, 1e-3, 1 - 0x1p-53,
+      1 + 0x1p-52, 0.37, 1e3, std::nextafter(0x1p512, 0.0), 0x1p512, 1e300, lim};
+  return t;
+}
+
+// Below this temperature accurate's own shifts lose bits (its double-double quotient's products
+// underflow; measured: 1.17 ULP at t = 0x1.23456789abcdep-1022, 338 ULP at 0x1.8p-1060), so the
+// rows simd gives to accurate (hard ones) are only checked to be accurate's there.
+constexpr double kAccurateTemperatureFloor = 0x1p-1010;
+
+TEST(SimdF64, TemperatureWithinOneUlpOfTheOracleInEveryRegimeOnEveryTarget) {
+  std::vector<Case<double>> cases;
+  for (Regime r : kAllRegimes) {
+    if (r == Regime::simd_tails || r == Regime::large_n) continue;  // below
+    for (std::size_t i = 0; i < 24; ++i) cases.push_back(make_case<double>(Function::softmax_temperature, r, 0xf6470000u + i));
+  }
+  for_each_target([&](const std::string& target) {
+    const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 softmax_temperature regimes");
+    EXPECT_LE(wrong, outputs(cases) / 1000);
+  });
+}
+
+// Every row length 1..67 with the regime's temperatures: within 1 ULP; a batch of three rows (the
+// middle one reversed) gives each row what it gives alone, and nothing is written outside y.
+TEST(SimdF64, TemperatureOnEveryTailLengthOnEveryTarget) {
+  std::vector<Case<double>> cases;
+  for (std::uint64_t seed = 0; seed < 67; ++seed) cases.push_back(make_case<double>(Function::softmax_temperature, Regime::simd_tails, seed));
+  for (std::uint64_t seed = 0; seed < 67; ++seed) {
+    Case<double> c = cases[seed];  // the same rows at t = 0.37 (regimes draw t = 1 too, softmax's own path)
+    cases.push_back(temperature_case(c.x, 0.37));
+  }
+  for_each_target([&](const std::string& target) {
+    const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 softmax_temperature tails");
+    EXPECT_LE(wrong, outputs(cases) / 1000);
+    for (const Case<double>& c : cases) {
+      const std::size_t n = c.x.size();
+      std::vector<double> x;
+      for (int r = 0; r < 3; ++r) x.insert(x.end(), c.x.begin(), c.x.end());
+      std::reverse(x.begin() + n, x.begin() + 2 * n);
+      std::vector<double> batch;
+      ASSERT_EQ(call_guarded(batch, 3 * n, [&](double* y) { return lib::simd_softmax_temperature_f64(x.data(), y, 3, n, c.t); }),
+                SOFTCERT_OK);
+      for (std::size_t r = 0; r < 3; ++r) {
+        std::vector<double> alone;
+        ASSERT_EQ(call_guarded(alone, n, [&](double* y) { return lib::simd_softmax_temperature_f64(x.data() + r * n, y, 1, n, c.t); }),
+                  SOFTCERT_OK);
+        EXPECT_EQ(bits(alone.data(), n), bits(batch.data() + r * n, n)) << "n=" << n << " t=" << c.t << " row " << r;
+      }
+    }
+  });
+}
+
+// Long rows (many blocks of the sum's lanes, -inf entries), and rows past the scratch row (pass 3
+// recomputes the terms with the tempered shift): a pattern of P entries repeated K = 2^12 times,
+// whose exact softmax is the pattern's divided by K, with and without a -inf entry (masked pass 2
+// or not).
+TEST(SimdF64, TemperatureOnLongRowsOnEveryTarget) {
+  std::mt19937_64 rng(109);
+  std::vector<Case<double>> cases;
+  for (double t : {0.37, 1e-3, 8.5}) {
+    for (std::size_t n : {4096, 20011, 100000}) {
+      std::vector<double> z(n);
+      for (double& v : z) v = std::normal_distribution<double>(0, n == 20011 ? 30 * t : 2)(rng);
+      if (n == 20011) z[n / 3] = -inf;
+      cases.push_back(temperature_case(z, t));
+    }
+  }
+  for_each_target([&](const std::string& target) {
+    const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 softmax_temperature long rows");
+    EXPECT_LE(wrong, outputs(cases) / 1000);
+  });
+  constexpr std::size_t kPeriod = 521, kCopies = std::size_t(1) << 12, n = kPeriod * kCopies;  // > 2^21
+  for (bool with_neg_inf : {false, true}) {
+    constexpr double t = 0.37;
+    std::vector<double> pattern(kPeriod);
+    for (double& v : pattern) v = std::normal_distribution<double>(0, 3)(rng);
+    if (with_neg_inf) pattern[7] = -inf;
+    std::vector<double> z;
+    for (std::size_t k = 0; k < kCopies; ++k) z.insert(z.end(), pattern.begin(), pattern.end());
+    std::vector<oracle::Exact<double>> exact = oracle::softmax_temperature<double>(pattern, t);
+    for (auto& e : exact) e = {std::ldexp(e.value, -12), std::ldexp(e.hi, -12), std::ldexp(e.lo, -12), e.exact};
+    for_each_target([&](const std::string& target) {
+      std::vector<double> got(n);
+      ASSERT_EQ(lib::simd_softmax_temperature_f64(z.data(), got.data(), 1, n, t), SOFTCERT_OK);
+      double worst = 0;
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        worst = std::max(worst, oracle::ulp_error(got[i], exact[i % kPeriod]));
+        wrong += got[i] != exact[i % kPeriod].value;
+      }
+      std::cout << target << " f64 softmax_temperature, n = " << n << " (past the scratch row" << (with_neg_inf ? ", -inf" : "")
+                << "): max " << worst << " ULP, " << wrong << " not correctly rounded\n";
+      EXPECT_LE(worst, 1.0) << target;
+      EXPECT_LE(wrong, n / 1000) << target;
+    });
+  }
+}
+
+// Extreme temperatures (extreme_temperatures()), each on noise rows and on rows whose scaled shifts
+// (z_i - max)/t sit around -600 and -745.2 (accurate's rows between; not below
+// kAccurateTemperatureFloor, where accurate's are off: the bit-for-bit test below checks them), with
+// and without an offset that makes z - max inexact in a double (its low part dl), -inf entries,
+// quotients that overflow, and -DBL_MAX beside ordinary entries: within 1 ULP.
+TEST(SimdF64, TemperatureAtExtremeTemperaturesAndThresholdsWithinOneUlpOnEveryTarget) {
+  std::mt19937_64 rng(113);
+  std::normal_distribution<double> g(0, 3);
+  std::vector<Case<double>> cases;
+  for (double t : extreme_temperatures()) {
+    // Rows built in units of t: z = c + t·s, finite, the scaled shifts about s (z rounded).
+    const auto push = [&](std::vector<double> z) {
+      for (double v : z) {
+        if (!std::isfinite(v) && v != -inf) return;
+      }
+      cases.push_back(temperature_case(std::move(z), t));
+    };
+    const double big = std::min(1e4, 0x1p1000 / std::max(t, 1.0));
+    for (double c : {0.0, 3.7 * t, -big * t}) {
+      for (std::size_t n : {1, 2, 5, 9, 33}) {
+        std::vector<double> z(n);
+        for (double& v : z) v = c + t * g(rng);
+        push(z);
+        if (n > 2) z[n / 2] = -inf, push(z);
+      }
+      for (double depth : {599.9, 600.0, 600.1, 650.0, 708.0, 745.1, 745.13, 745.2, 745.25, 746.0, 800.0}) {
+        for (std::size_t n : {2, 3, 9, 33}) {
+          const double deepest = n % 3 == 0 ? depth + 0.01 * static_cast<double>(n - 1) : depth * (1 + 0x1p-40);
+          if (t < kAccurateTemperatureFloor && deepest >= 600 && depth <= 745.2) continue;  // accurate's rows
+          std::vector<double> z(n);
+          for (double& v : z) v = c + t * g(rng);
+          z[0] = c + 4 * t;
+          z[1 + rng() % (n - 1)] = z[0] - depth * t;
+          if (n > 3) z[1 + rng() % (n - 1)] = z[0] - depth * (1 + 0x1p-40) * t;
+          if (n % 3 == 0) for (std::size_t i = 1; i < n; ++i) z[i] = z[0] - (depth + static_cast<double>(i) * 0.01) * t;
+          push(z);
+        }
+      }
+    }
+    // (z - max)/t overflowing to -inf, or too large for Dekker's split of qh (its remainder NaN),
+    // beside kept entries.
+    push({t * g(rng), -4e307, t * g(rng), -1e300, t * g(rng), -1e295});
+    if (t >= kAccurateTemperatureFloor) push({g(rng), -lim, g(rng), lim / 8, 0.5, -3.0});  // hard: max - min near the range
+    push({1e307, -1e307, 3e306, 2e307, -4e306});  // moderate shifts at t = DBL_MAX
+  }
+  for_each_target([&](const std::string& target) {
+    const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 softmax_temperature extreme t");
+    EXPECT_LE(wrong, outputs(cases) / 1000);
+  });
+}
+
+using Temperature = int (*)(const double*, double*, std::size_t, std::size_t, double);
+
+// Bits of softmax_temperature's outputs on rows × n of x at t.
+Bits run_temperature(Temperature kernel, const std::vector<double>& x, std::size_t rows, std::size_t n, double t) {
+  std::vector<double> y(rows * n, -7.0);
+  EXPECT_EQ(kernel(x.data(), y.data(), rows, n, t), SOFTCERT_OK);
+  return bits(y.data(), y.size());
+}
+
+// Rows that go to accurate's row whole, bit for bit accurate's at the same t: special rows (NaN,
+// +inf, both, only -inf, only +inf, at the start, middle and end), hard rows (a scaled shift in
+// [-745.2, -600), an entry of magnitude 2^1022 or more), exact results (a sole finite entry, ties,
+// signed zeros); each between two regular rows of a batch, which stay what they are alone. At
+// t = 1 softmax_temperature is softmax's, bit for bit.
+TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
+  std::mt19937_64 rng(127);
+  std::normal_distribution<double> g(0, 4);
+  const Temperature simd = builtin("simd").f64.softmax_temperature, accurate = builtin("accurate").f64.softmax_temperature;
+  ASSERT_EQ(simd, &lib::simd_softmax_temperature_f64);
+  for (double t : {0.37, 1e-3, 1e3, 1e300, 0x1.23456789abcdep-1022, 0x1.8p-1060}) {
+    std::vector<std::vector<double>> rows;
+    for (std::size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67, 1000}) {
+      for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
+        std::vector<double> row(n);
+        for (double& v : row) v = g(rng) * std::min(t, 1e10);
+        for (double special : {nan, inf}) {
+          std::vector<double> r = row;
+          r[at] = special;
+          rows.push_back(r);
+        }
+        std::vector<double> two_inf = row;
+        two_inf[at] = inf, two_inf[n - 1 - at] = inf;
+        rows.push_back(two_inf);
+        std::vector<double> nan_and_inf = row;
+        nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
+        rows.push_back(nan_and_inf);
+        if (n > 1) {
+          std::vector<double> hard = row;  // a scaled shift in [-745.2, -600)
+          hard[at] = -inf;
+          const double depth = 601 + 144 * std::uniform_real_distribution<double>(0, 1)(rng);
+          hard[at] = *std::max_element(hard.begin(), hard.end()) - depth * t;
+          if (std::isfinite(hard[at])) rows.push_back(hard);
+          std::vector<double> overflow = row;  // entries of magnitude 2^1022 or more
+          overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
+          if (at != n - 1 - at) rows.push_back(overflow);
+        }
+        for (double v : {0.0, -0.0, 3.5, -1e300, lim, 0x1p-1074}) {
+          std::vector<double> sole(n, -inf);
+          sole[n - 1 - at] = v;
+          rows.push_back(sole);
+          rows.emplace_back(n, v);
+        }
+      }
+      rows.emplace_back(n, -inf);
+      rows.emplace_back(n, inf);
+    }
+    for_each_target([&](const std::string&) {
+      for (const std::vector<double>& row : rows) {
+        const std::size_t n = row.size();
+        std::vector<double> regular(n);
+        for (double& v : regular) v = g(rng) * std::min(t, 1e10);
+        std::vector<double> x = regular;
+        x.insert(x.end(), row.begin(), row.end());
+        x.insert(x.end(), regular.begin(), regular.end());
+        const Bits got = run_temperature(simd, x, 3, n, t), want = run_temperature(accurate, row, 1, n, t);
+        const Bits alone = run_temperature(simd, regular, 1, n, t);
+        const std::string what = "t=" + hex_floats<double>(std::vector<double>{t}) + " n=" + std::to_string(n) + " " +
+                                 hex_floats<double>(row);
+        EXPECT_EQ(Bits(got.begin() + n, got.begin() + 2 * n), want) << what;
+        EXPECT_EQ(Bits(got.begin(), got.begin() + n), alone) << what;
+        EXPECT_EQ(Bits(got.begin() + 2 * n, got.end()), alone) << what;
+      }
+    });
+  }
+  for_each_target([&](const std::string&) {
+    for (std::size_t n : {1, 5, 33, 200}) {
+      std::vector<double> x(2 * n);
+      for (double& v : x) v = g(rng);
+      x[n + n / 2] = -inf;
+      EXPECT_EQ(run_temperature(simd, x, 2, n, 1.0), run_rows(builtin("simd"), Function::softmax, x, 2, n)) << "t = 1, n=" << n;
+    }
+  });
+}
+
+// In place (y = x): what out of place gives, at the floor and beyond it, hard rows among them
+// (pass 2 finds a scaled shift in [-745.2, -600) only after it has computed terms; accurate's row
+// must then see z untouched).
+TEST(SimdF64, TemperatureInPlaceGivesWhatOutOfPlaceGives) {
+  std::mt19937_64 rng(131);
+  std::normal_distribution<double> g(0, 3);
+  for_each_target([&](const std::string&) {
+    for (double t : {0.37, 1e-3, 1e3, 1e-300, 0x1.8p-1060, 1e300}) {
+      for (std::size_t n : {1, 3, 4, 9, 33, 200}) {
+        for (int hard = 0; hard < 2; ++hard) {
+          std::vector<double> z(n);
+          for (double& v : z) v = g(rng) * t;
+          if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 650 * t;  // a scaled shift in [-745.2, -600)
+          std::vector<double> out(n), in_place = z;
+          ASSERT_EQ(lib::simd_softmax_temperature_f64(z.data(), out.data(), 1, n, t), SOFTCERT_OK);
+          ASSERT_EQ(lib::simd_softmax_temperature_f64(in_place.data(), in_place.data(), 1, n, t), SOFTCERT_OK);
+          EXPECT_EQ(bits(in_place.data(), n), bits(out.data(), n)) << "t=" << t << " n=" << n << " hard=" << hard;
+        }
+      }
+    }
+  });
+}
+
+// Bad input gets accurate's codes in accurate's order (the rows checked before t), nothing written.
+TEST(SimdF64, TemperatureRejectsBadInputAsAccurateRejectsIt) {
+  double x[4] = {1, 2, 3, 4}, y[4] = {};
+  const auto both = same_code_as(lib::simd_softmax_temperature_f64, builtin("accurate").f64.softmax_temperature);
+  constexpr std::size_t huge = std::size_t(1) << 62;
+  for (double t : {0.0, -0.0, -1.0, nan, -nan, inf, -inf, -0x1p-1074}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(both(x, y, 1, 4, t), SOFTCERT_ERR_TEMPERATURE);
+    EXPECT_EQ(both(x, y, 2, 2, t), SOFTCERT_ERR_TEMPERATURE);
+    EXPECT_EQ(both(nullptr, y, 1, 4, t), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, nullptr, 1, 4, t), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, y, 0, 4, t), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, y, 1, 0, t), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, y, huge, 4, t), SOFTCERT_ERR_SIZE);
+  }
+  for (double t : {0.5, 1e-300, lim}) {
+    EXPECT_EQ(both(nullptr, y, 1, 4, t), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, nullptr, 1, 4, t), SOFTCERT_ERR_NULL);
+    EXPECT_EQ(both(x, y, 0, 4, t), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, y, 1, 0, t), SOFTCERT_ERR_EMPTY);
+    EXPECT_EQ(both(x, y, huge, 4, t), SOFTCERT_ERR_SIZE);
+  }
   for (double v : y) EXPECT_EQ(v, 0.0) << "nothing written on error";
 }
 
