@@ -1,10 +1,9 @@
 // `simd`: the f32 softmax, log_softmax, logsumexp, cross_entropy, cross_entropy_grad, sigmoid,
 // masked_softmax and softmax_temperature kernels vectorised with Google Highway, dispatched at run
 // time to the best target compiled here (AVX-512 "AVX3", AVX2, SSE4, scalar fallback), within 1 ULP
-// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them. The f32
-// softmax_backward is simd_backward.cc's; the f64 kernels are simd_f64.cc's, all but
-// softmax_temperature and softmax_backward. The rest (those two in f64, attention) is `accurate`'s
-// (make_simd).
+// like `accurate` and many times faster; f16/bf16 softmax and log_softmax go through them.
+// softmax_backward (f32 and f64) is simd_backward.cc's, the other f64 kernels are simd_f64.cc's;
+// attention is `accurate`'s (make_simd).
 //
 // A row takes three passes at most:
 //   1. max, min and a NaN check in f32 lanes; a row with NaN, +inf or only -inf goes to
