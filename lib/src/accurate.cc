@@ -56,7 +56,12 @@ struct Accurate {
       if (t != 1) {
         // In f64 z_i - max can overflow where (z_i - max)/t is moderate (t near DBL_MAX): then
         // halve all three (exact, or off by a subnormal bit that such a difference cannot see).
-        a = std::isfinite(X::approx(a)) ? X::div(a, X::from(t)) : X::div(X::difference(z[i] / 2, s.max / 2), X::from(t / 2));
+        // Below t = 2^-512 the quotient's products (t q ≈ z_i - max) can underflow and lose bits
+        // (338 ULP at t = 1.5 · 2^-1060 with tiny logits): then both go 2^600 up, the same quotient
+        // exactly (a difference that overflows so is -inf: its shift is, its term 0).
+        if (!std::isfinite(X::approx(a))) a = X::div(X::difference(z[i] / 2, s.max / 2), X::from(t / 2));
+        else if (std::is_same_v<T, double> && t < 0x1p-512) a = X::div(X::ldexp(a, 600), X::from(std::ldexp(t, 600)));
+        else a = X::div(a, X::from(t));
       }
       shifts[i] = a;
       if (i != s.argmax) largest_rest = std::max(largest_rest, X::approx(a));

@@ -61,8 +61,8 @@
 //     bracket) + 2^-72 (the series) + 2^-94.7 < 2^-67.6 (2^-67.7 for z - m), within the 2^-66.5
 //     above, so softmax's 0.5003 ULP holds. `deep` is decided on the scaled spread (low - m)/t,
 //     `hard` on the entries as for softmax; special and hard rows are accurate's at the same t
-//     (whose own shifts lose bits below about t = 2^-1012, its double-double quotient's products
-//     underflowing). At t = 1 the tempered shift is exact: softmax's own passes, the same bits.
+//     (which divides 2^600 up below t = 2^-512 too). At t = 1 the tempered shift is exact:
+//     softmax's own passes, the same bits.
 //   - sigmoid, per lane: e = e^-|x| = (h + l) 2^E, the term's parts before its scale (ε_t; |x| <
 //     745.2 keeps |k| < 2^18); σ = num / (1 + e) · scale with num = 1, scale = 1 for x >= 0 and num =
 //     h + l, scale = 2^E below, the quotient formed unscaled so that no lo part is subnormal, and
