@@ -16,12 +16,17 @@
 //      log_softmax: y_i = (z_i - m) - L rounded once, two non-positive double-doubles, L =
 //      log1p(rest) (scalar, once per row); logsumexp: m + L rounded once.
 //
-// Hard rows (to accurate's row): an entry with a shift z_i - m in [-745.2, -600) (its term's lo
-// part would be subnormal and lose bits; entries below -745.2, -inf among them, have a term below
-// 2^-1075, which no softmax output can see, and count 0); a finite entry of magnitude 2^1022 or
-// more (z_i - m, or a step of its TwoSum, could overflow); for log-sums, a rest below 2^-900 next to finite entries below -745 (L then tiny, and
-// those dropped terms could show), and logsumexp rows where m + L cancels beyond L's error bound.
-// Ordinary data never hits them.
+// Deep shifts, z_i - m in [-745.2, -600): their terms' lo parts would be subnormal (below -708.3
+// their scale too), so pass 2 sums them as they come out, or as 0 below -708.3: off by less than
+// 2^-1021.8 each, which S >= 1 cannot show; softmax forms their outputs in pass 3 from the term's
+// unscaled parts, rounded once and then scaled exactly. Entries below -745.2 (-inf among them)
+// have a term below 2^-1075, which no softmax output can see, and count 0.
+// Hard rows (to accurate's row): for softmax and the gradient, a deep shift below -708.3 or below
+// log S - 708.39 (a subnormal output); a finite entry of magnitude 2^1022 or more (z_i - m, or a
+// step of its TwoSum, could overflow); for log-sums and the gradient's label entry, a rest below
+// 2^-900 beside deep shifts or finite entries below -745 (L or g_y then tiny, and those terms'
+// errors could show), and logsumexp rows where m + L cancels beyond L's error bound. Ordinary data
+// never hits them.
 //
 // Error bounds (u = 2^-53; "ε" relative):
 //   - terms: ε_t <= 2^-66.5, each (see "Terms");
@@ -31,7 +36,8 @@
 //   - softmax: p = hi·R_hi, e its exact error (FMA, or Dekker's product without one), then
 //     p + (e + hi·R_lo + lo·R_hi) rounded once: the sum before that rounding is within
 //     ε_t + ε_S + 2^-102 < 2^-65.4 of y_i, so y_i is within 0.5 + 2^53·2^-65.4 < 0.5003 ULP
-//     (outputs are normal: terms >= e^-600 and S < 2^100);
+//     (outputs are normal: terms >= e^-600 and S < 2^100; a deep lane's is formed from the term's
+//     parts before their scale, within ε_t too, and scaled exactly where it is normal);
 //   - L = log1p(rest): rest within ε_S, so L within ε_S·rest/(1 + rest) <= ε_S·L, plus the log's
 //     own 2^-70 (see LogOnePlus): kLogError = 2^-65 bounds it, relative to L;
 //   - log_softmax: (z_i - m) exact and <= 0, L >= 0: the sum within kLogError, 0.5003 ULP;
@@ -201,10 +207,18 @@ constexpr double kShifter = 0x1.8p52;
 constexpr std::int64_t kShifterBits = 0x4338000000000000;
 constexpr std::int64_t kBiasSteps = 1023 * 128;  // the exponent bias, in steps of 1/128
 
-// Shifts below kZeroBelow get the term 0: e^-745.2 < 2^-1075.09, so a softmax output there (the
-// term over S >= 1) rounds to +0. Shifts in [kZeroBelow, kHardBelow) make the row hard.
+// Shifts below kZeroBelow have the output 0: e^-745.2 < 2^-1075.09, so a softmax output there (the
+// term over S >= 1) rounds to +0. Shifts in [kZeroBelow, kHardBelow) are deep: their terms' lo
+// parts would be subnormal (below kScaleFloor the scale 2^(k >> 7) itself), so the sums take them
+// as they come out, or as 0 below kScaleFloor (each off by less than 2^-1021.8, n of them far below
+// what S >= 1 can show; where a log-sum's rest or the gradient's label sum is below kTinyRest it
+// could show: accurate's row), and softmax forms their outputs from the unscaled parts, scaled
+// exactly where the output is normal: e^u / S >= 2^-1022 (1 + 2^-9) for u >= log S + kNormalFloor
+// (-1022 ln 2 = -708.3964). A row with a deep shift below that, or below kScaleFloor, is hard.
 constexpr double kZeroBelow = -745.2;
 constexpr double kHardBelow = -600;
+constexpr double kScaleFloor = -708.3;
+constexpr double kNormalFloor = -708.39;
 // Log-sums: a rest below this with finite entries under kFarBelow goes to accurate's row.
 constexpr double kTinyRest = 0x1p-900;
 constexpr double kFarBelow = -745;
@@ -454,20 +468,21 @@ struct TemperedShift {
   }
 };
 
-// The term of each lane of z as hi + lo; with kMask, 0 for shifts below kZeroBelow, and `hard`
-// gains the lanes whose shift lies in [kZeroBelow, kHardBelow).
+// The term of each lane of z as hi + lo; with kMask, 0 for shifts below kScaleFloor, and `deepest`
+// the least shift at or above kZeroBelow.
 template <bool kMask, class Shift>
-HWY_INLINE void Term(D d, const TermLanes& lanes, const Shift& shift, V z, V& hi, V& lo, M& hard) {
+HWY_INLINE void Term(D d, const TermLanes& lanes, const Shift& shift, V z, V& hi, V& lo, V& deepest) {
   V uh, ul;
   shift(d, z, uh, ul);
   if constexpr (!kMask) {
     lanes.Exp(d, uh, ul, hi, lo);
-    (void)hard;
+    (void)deepest;
   } else {
-    const M zero = hn::Lt(uh, hn::Set(d, kZeroBelow));
-    hard = hn::Or(hard, hn::AndNot(zero, hn::Lt(uh, hn::Set(d, kHardBelow))));
+    const V floor = hn::Set(d, kScaleFloor);
+    const M zero = hn::Lt(uh, floor);
+    deepest = hn::Min(deepest, hn::IfThenElse(hn::Lt(uh, hn::Set(d, kZeroBelow)), hn::Set(d, std::numeric_limits<double>::infinity()), uh));
     // Clamped so that every lane's table index and scale stay in range (-inf included).
-    lanes.Exp(d, hn::Max(uh, hn::Set(d, kZeroBelow)), ul, hi, lo);
+    lanes.Exp(d, hn::Max(uh, floor), ul, hi, lo);
     hi = hn::IfThenZeroElse(zero, hi);
     lo = hn::IfThenZeroElse(zero, lo);
   }
@@ -503,23 +518,23 @@ HWY_INLINE void Merge(D d, const SumLanes& a, const SumLanes& b, DD& total) {
 
 // Pass 2 over z[0, n): the sum of the terms of `shift` into `sum` (kSplit: of those below the max
 // only, the entries equal to it counted in `ties`); kStore keeps each hi at hi_out[i] and lo at
-// lo_out[i]. False where the row is hard.
+// lo_out[i]. With kMask, `deepest` gets the least shift at or above kZeroBelow.
 template <bool kMask, bool kSplit, bool kStore, class Shift>
-HWY_INLINE bool TermSum(const double* z, std::size_t n, const Shift& shift, double* hi_out, double* lo_out, DD& sum,
-                        double& ties) {
+HWY_INLINE void TermSum(const double* z, std::size_t n, const Shift& shift, double* hi_out, double* lo_out, DD& sum,
+                        double& ties, double& deepest) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
   const double m = shift.m;
   const V vm = hn::Set(d, m), one = hn::Set(d, 1.0);
-  M hard = hn::FirstN(d, 0);
+  V least = hn::Set(d, std::numeric_limits<double>::infinity());
   V tie_count = hn::Zero(d);
   // One vector at i, of `count` entries of the row (all its lanes but in the last vector).
   const auto step = [&](auto partial, std::size_t i, std::size_t count, SumLanes& acc) {
     constexpr bool kPartial = decltype(partial)::value;
     const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V hi, lo;
-    Term<kMask>(d, term, shift, x, hi, lo, hard);
+    Term<kMask>(d, term, shift, x, hi, lo, least);
     if constexpr (kStore) {
       if constexpr (kPartial) {
         StorePartial(d, hi, hi_out + i, count), StorePartial(d, lo, lo_out + i, count);
@@ -551,32 +566,51 @@ HWY_INLINE bool TermSum(const double* z, std::size_t n, const Shift& shift, doub
     Merge(d, a0, a1, sum);
   }
   if constexpr (kSplit) ties += hn::GetLane(hn::SumOfLanes(d, tie_count));
-  if constexpr (kMask) return hn::AllFalse(d, hard);
-  return true;
+  if constexpr (kMask) deepest = std::min(deepest, hn::GetLane(hn::MinOfLanes(d, least)));
+}
+
+// Whether softmax can form the outputs of a row whose least shift at or above kZeroBelow is
+// `deepest` and whose terms sum to S: normal ones (or none deep).
+HWY_INLINE bool DeepOutputsNormal(double deepest, DD sum) {
+  return deepest >= kHardBelow || (deepest >= kScaleFloor && deepest >= std::log(sum.hi) + kNormalFloor);
 }
 
 // Pass 3 of softmax: y_i = (hi_i + lo_i) · (inv.hi + inv.lo) rounded once, hi_i and lo_i stored by
-// pass 2 (at terms[i] and terms[n + i]) or recomputed from z with `shift`.
+// pass 2 (at terms[i] and terms[n + i]) or recomputed from z with `shift`. With kMask, a vector with
+// deep lanes forms theirs as (h + l) · inv rounded once from the term's parts before their scale
+// (ExpParts: full precision), then scaled exactly (the row's outputs are normal: DeepOutputsNormal).
 template <bool kStored, bool kMask, class Shift>
 HWY_INLINE void Normalise(const double* z, std::size_t n, const Shift& shift, const double* terms, double* y, DD inv) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
   const V inv_hi = hn::Set(d, inv.hi), inv_lo = hn::Set(d, inv.lo);
+  const auto quotient = [&](V hi, V lo) {  // (hi + lo) · inv rounded once
+    const V p = hn::Mul(hi, inv_hi);
+    return hn::Add(p, hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p))));
+  };
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
-    V hi, lo;
+    V hi, lo, x;
+    if constexpr (!kStored || kMask) x = kPartial ? LoadPartial(d, z + i, count, shift.m) : hn::LoadU(d, z + i);
     if constexpr (kStored) {
       hi = kPartial ? LoadPartial(d, terms + i, count, 0.0) : hn::LoadU(d, terms + i);
       lo = kPartial ? LoadPartial(d, terms + n + i, count, 0.0) : hn::LoadU(d, terms + n + i);
     } else {
-      M unused = hn::FirstN(d, 0);
-      const V x = kPartial ? LoadPartial(d, z + i, count, shift.m) : hn::LoadU(d, z + i);
+      V unused = hn::Zero(d);
       Term<kMask>(d, term, shift, x, hi, lo, unused);
     }
-    const V p = hn::Mul(hi, inv_hi);
-    const V correction = hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p)));
-    const V out = hn::Add(p, correction);
+    V out = quotient(hi, lo);
+    if constexpr (kMask) {
+      V uh, ul;
+      shift(d, x, uh, ul);
+      const M deep = hn::AndNot(hn::Lt(uh, hn::Set(d, kZeroBelow)), hn::Lt(uh, hn::Set(d, kHardBelow)));
+      if (HWY_UNLIKELY(!hn::AllFalse(d, deep))) {
+        V h, l, scale;
+        term.ExpParts(d, hn::Max(uh, hn::Set(d, kScaleFloor)), ul, h, l, scale);
+        out = hn::IfThenElse(deep, hn::Mul(quotient(h, l), scale), out);
+      }
+    }
     if constexpr (kPartial) StorePartial(d, out, y + i, count);
     else hn::StoreU(out, d, y + i);
   };
@@ -679,12 +713,14 @@ HWY_INLINE bool SoftmaxRow(const double* z, double* y, std::size_t n, const RowI
   return WithMask(row, [&](auto mask) {
     constexpr bool kMask = decltype(mask)::value;
     DD sum{0, 0};
-    double ties = 0;
+    double ties = 0, deepest = 0;
     if (terms) {
-      if (!TermSum<kMask, false, true>(z, n, shift, terms, terms + n, sum, ties)) return false;
+      TermSum<kMask, false, true>(z, n, shift, terms, terms + n, sum, ties, deepest);
+      if (!DeepOutputsNormal(deepest, sum)) return false;
       Normalise<true, kMask>(z, n, shift, terms, y, Reciprocal(sum));
     } else {
-      if (!TermSum<kMask, false, false>(z, n, shift, nullptr, nullptr, sum, ties)) return false;
+      TermSum<kMask, false, false>(z, n, shift, nullptr, nullptr, sum, ties, deepest);
+      if (!DeepOutputsNormal(deepest, sum)) return false;
       Normalise<false, kMask>(z, n, shift, nullptr, y, Reciprocal(sum));
     }
     return true;
@@ -711,14 +747,14 @@ void SoftmaxTemperatureRowsF64(const double* x, double* y, std::size_t rows, std
 // false where the row is hard.
 HWY_INLINE bool LogSum(const double* z, std::size_t n, const RowInfo& row, DD& l) {
   DD below{0, 0};
-  double ties = 0;
-  const bool ok = WithMask(row, [&](auto mask) {
-    return TermSum<decltype(mask)::value, true, false>(z, n, PlainShift(D(), row.max), nullptr, nullptr, below, ties);
+  double ties = 0, deepest = 0;
+  WithMask(row, [&](auto mask) {
+    TermSum<decltype(mask)::value, true, false>(z, n, PlainShift(D(), row.max), nullptr, nullptr, below, ties, deepest);
+    return true;
   });
-  if (!ok) return false;
   const DD rest = dd::add(DD{ties - 1, 0}, below);
-  // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny L.
-  if (row.far && rest.hi < kTinyRest) return false;
+  // The terms dropped below kScaleFloor or deep (each off by < 2^-1021.8) could show in a tiny L.
+  if ((row.far || deepest < kHardBelow) && rest.hi < kTinyRest) return false;
   l = LogOnePlus(rest);
   return true;
 }
@@ -793,16 +829,18 @@ HWY_INLINE bool CrossEntropyGradRow(const double* z, std::size_t label, double* 
     const auto passes = [&](auto store) {
       constexpr bool kStore = decltype(store)::value;
       DD rest{0, 0}, own{0, 0};
-      double ties = 0;
+      double ties = 0, deepest = 0;
       // The terms of z[begin, end) into sum (kept in `terms` with kStore, as SoftmaxRow keeps them).
       const auto part = [&](std::size_t begin, std::size_t end, DD& sum) {
-        return TermSum<kMask, false, kStore>(z + begin, end - begin, shift, kStore ? terms + begin : nullptr,
-                                             kStore ? terms + n + begin : nullptr, sum, ties);
+        TermSum<kMask, false, kStore>(z + begin, end - begin, shift, kStore ? terms + begin : nullptr,
+                                      kStore ? terms + n + begin : nullptr, sum, ties, deepest);
       };
-      if (!part(0, label, rest) || !part(label, label + 1, own) || !part(label + 1, n, rest)) return false;
-      // The terms dropped below kZeroBelow (< n 2^-1075 in all) could show in a tiny g_y.
-      if (row.far && rest.hi < kTinyRest) return false;
-      const DD inv = Reciprocal(dd::add(rest, own));
+      part(0, label, rest), part(label, label + 1, own), part(label + 1, n, rest);
+      // The terms dropped below kScaleFloor or deep (each off by < 2^-1021.8) could show in a tiny g_y.
+      if ((row.far || deepest < kHardBelow) && rest.hi < kTinyRest) return false;
+      const DD total = dd::add(rest, own);
+      if (!DeepOutputsNormal(deepest, total)) return false;
+      const DD inv = Reciprocal(total);
       Normalise<kStore, kMask>(z, n, shift, terms, g, inv);
       g[label] = rest.hi == 0 ? 0.0 : -ProductRounded(rest, inv);  // p - 1 = 1 - 1 = +0
       return true;

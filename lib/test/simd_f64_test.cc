@@ -185,7 +185,8 @@ TEST(SimdF64, ShiftsAtExactMidpointsRoundAsLPushesThem) {
   });
 }
 
-// Rows that are hard for pass 2 (shifts in [-745.2, -600): accurate's row), near its thresholds,
+// Rows with deep shifts (in [-745.2, -600): in lanes down to -708.3 and log S - 708.39, accurate's
+// row below), near those thresholds,
 // or beside far entries; z - max overflowing near DBL_MAX; -DBL_MAX entries (masks): within 1 ULP.
 TEST(SimdF64, HardAndThresholdRowsWithinOneUlpOnEveryTarget) {
   std::mt19937_64 rng(61);
@@ -253,7 +254,7 @@ Bits run_rows(const Implementation& impl, Function f, const std::vector<double>&
 }
 
 // Rows that go to accurate's row whole: bit for bit accurate's. Special rows (NaN, +inf, only -inf
-// at the start, in the vector body and in the tail), rows with a shift in [-745.2, -600), rows
+// at the start, in the vector body and in the tail), rows with a shift in [-745.2, -708.3), rows
 // whose max - min overflows; between two regular rows of a batch, which stay what they are alone.
 TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
   std::mt19937_64 rng(67);
@@ -275,9 +276,9 @@ TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
       nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
       rows.push_back(nan_and_inf);
       if (n > 1) {
-        std::vector<double> hard = row;  // a shift in [-745.2, -600)
+        std::vector<double> hard = row;  // a shift in [-745.2, -708.3)
         hard[at] = -inf;
-        hard[at] = *std::max_element(hard.begin(), hard.end()) - 601 - 144 * std::uniform_real_distribution<double>(0, 1)(rng);
+        hard[at] = *std::max_element(hard.begin(), hard.end()) - 708.5 - 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
         rows.push_back(hard);
         std::vector<double> overflow = row;  // max - min overflows
         overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
@@ -309,7 +310,7 @@ TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
 }
 
 // In place (y = x): what out of place gives, hard rows among them (pass 2 finds a shift in
-// [-745.2, -600) only after it has computed terms; accurate's row must then see z untouched).
+// [-745.2, -708.3) only after it has computed terms; accurate's row must then see z untouched).
 TEST(SimdF64, InPlaceGivesWhatOutOfPlaceGives) {
   std::mt19937_64 rng(71);
   std::normal_distribution<double> g(0, 3);
@@ -319,7 +320,7 @@ TEST(SimdF64, InPlaceGivesWhatOutOfPlaceGives) {
       for (int hard = 0; hard < 2; ++hard) {
         std::vector<double> z(n);
         for (double& v : z) v = g(rng);
-        if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 650;  // a shift in [-745.2, -600)
+        if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 720;  // a shift in [-745.2, -708.3)
         std::vector<std::uint8_t> keep(n, 1);
         const std::int64_t label = static_cast<std::int64_t>(n / 2);
         const auto check = [&](const char* what, auto&& kernel) {
@@ -698,7 +699,7 @@ Bits run_new(const Implementation& impl, Function f, const std::vector<double>& 
 // Rows that go to accurate's row whole: bit for bit accurate's. Special rows (NaN, +inf, both, only
 // -inf, only +inf, at the start, middle and end), labels on the special entry and off it; masks
 // keeping everything, all but another entry, nothing, or only the special entry; shifts in
-// [-745.2, -600) and max - min overflowing; exact results (n = 1, ties only, a sole finite entry,
+// [-745.2, -708.3) and max - min overflowing; exact results (n = 1, ties only, a sole finite entry,
 // signed zeros, a label on a -inf entry: cross-entropy +inf, g_y = -1). Each between two regular
 // rows of a batch, which stay what they are alone.
 TEST(SimdF64, LabelledMaskedAndSigmoidGiveAccurateOnesRowsBitForBit) {
@@ -727,7 +728,7 @@ TEST(SimdF64, LabelledMaskedAndSigmoidGiveAccurateOnesRowsBitForBit) {
       if (n > 1) {
         std::vector<double> hard = row;
         hard[at] = -inf;
-        hard[at] = *std::max_element(hard.begin(), hard.end()) - 601 - 144 * std::uniform_real_distribution<double>(0, 1)(rng);
+        hard[at] = *std::max_element(hard.begin(), hard.end()) - 708.5 - 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
         rows.push_back({hard, at});
         std::vector<double> overflow = row;
         overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
@@ -892,6 +893,37 @@ TEST(SimdF64, LabelledMaskedAndSigmoidRejectBadInputAsAccurateRejectsIt) {
   EXPECT_EQ(sigmoid(x, y, 0), SOFTCERT_ERR_EMPTY);
   EXPECT_EQ(sigmoid(x, y, huge), SOFTCERT_ERR_SIZE);
   for (double v : y) EXPECT_EQ(v, 0.0) << "nothing written on error";
+}
+
+// Deep shifts in lanes: rows whose entries lie 600 to 708.2 below the max (terms from e^-600 down
+// to 2^-1021.7, their lo parts subnormal below -671.6), a few ordinary entries beside them, so
+// that softmax forms those outputs from the unscaled parts (Normalise) and the log-sums and the
+// gradient's label entry take the terms as they come: nearly always correctly rounded, as
+// elsewhere (outputs formed from the scaled, subnormal lo parts misround from -671.6 down).
+TEST(SimdF64, DeepShiftsInLanesNearlyAlwaysCorrectlyRoundedOnEveryTarget) {
+  std::mt19937_64 rng(131);
+  std::uniform_real_distribution<double> deep(600, 708.2);
+  for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
+                     Function::cross_entropy_grad, Function::masked_softmax}) {
+    std::vector<Case<double>> cases;
+    for (std::size_t k = 0; k < 60; ++k) {
+      const std::size_t n = 3 + rng() % 64;
+      const double max = k % 3 == 0 ? 0.0 : k % 3 == 1 ? 123.25 : -5e3;
+      std::vector<double> z(n);
+      for (double& v : z) v = max - deep(rng);
+      z[0] = max;
+      if (k % 2) z[n / 2] = max - 1.5, z[n - 1] = max - 20;  // ordinary entries beside them
+      Case<double> c;
+      c.function = f, c.x = z;
+      if (f == Function::masked_softmax) c.keep.assign(n, 1);
+      fill_exact(c);
+      push_variants(cases, c);
+    }
+    for_each_target([&](const std::string& target) {
+      const std::size_t wrong = expect_within_one_ulp(cases, target + " f64 " + std::string(function_name(f)) + " deep shifts");
+      EXPECT_LE(wrong, outputs(cases) / 1000) << function_name(f);
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1065,7 +1097,7 @@ Bits run_temperature(Temperature kernel, const std::vector<double>& x, std::size
 
 // Rows that go to accurate's row whole, bit for bit accurate's at the same t: special rows (NaN,
 // +inf, both, only -inf, only +inf, at the start, middle and end), hard rows (a scaled shift in
-// [-745.2, -600), an entry of magnitude 2^1022 or more), exact results (a sole finite entry, ties,
+// [-745.2, -708.3), an entry of magnitude 2^1022 or more), exact results (a sole finite entry, ties,
 // signed zeros); each between two regular rows of a batch, which stay what they are alone. At
 // t = 1 softmax_temperature is softmax's, bit for bit.
 TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
@@ -1091,9 +1123,9 @@ TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
         nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
         rows.push_back(nan_and_inf);
         if (n > 1) {
-          std::vector<double> hard = row;  // a scaled shift in [-745.2, -600)
+          std::vector<double> hard = row;  // a scaled shift in [-745.2, -708.3)
           hard[at] = -inf;
-          const double depth = 601 + 144 * std::uniform_real_distribution<double>(0, 1)(rng);
+          const double depth = 708.5 + 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
           hard[at] = *std::max_element(hard.begin(), hard.end()) - depth * t;
           if (std::isfinite(hard[at])) rows.push_back(hard);
           std::vector<double> overflow = row;  // entries of magnitude 2^1022 or more
@@ -1139,7 +1171,7 @@ TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
 }
 
 // In place (y = x): what out of place gives, at the floor and beyond it, hard rows among them
-// (pass 2 finds a scaled shift in [-745.2, -600) only after it has computed terms; accurate's row
+// (pass 2 finds a scaled shift in [-745.2, -708.3) only after it has computed terms; accurate's row
 // must then see z untouched).
 TEST(SimdF64, TemperatureInPlaceGivesWhatOutOfPlaceGives) {
   std::mt19937_64 rng(131);
@@ -1150,7 +1182,7 @@ TEST(SimdF64, TemperatureInPlaceGivesWhatOutOfPlaceGives) {
         for (int hard = 0; hard < 2; ++hard) {
           std::vector<double> z(n);
           for (double& v : z) v = g(rng) * t;
-          if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 650 * t;  // a scaled shift in [-745.2, -600)
+          if (hard && n > 1) z[n - 1] = *std::max_element(z.begin(), z.end()) - 720 * t;  // a scaled shift in [-745.2, -708.3)
           std::vector<double> out(n), in_place = z;
           ASSERT_EQ(lib::simd_softmax_temperature_f64(z.data(), out.data(), 1, n, t), SOFTCERT_OK);
           ASSERT_EQ(lib::simd_softmax_temperature_f64(in_place.data(), in_place.data(), 1, n, t), SOFTCERT_OK);
