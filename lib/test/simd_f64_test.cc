@@ -253,17 +253,18 @@ Bits run_rows(const Implementation& impl, Function f, const std::vector<double>&
   return bits(y.data(), y.size());
 }
 
-// Rows that go to accurate's row whole: bit for bit accurate's. Special rows (NaN, +inf, only -inf
-// at the start, in the vector body and in the tail), rows with a shift in [-745.2, -708.3), rows
-// whose max - min overflows; between two regular rows of a batch, which stay what they are alone.
-TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
-  std::mt19937_64 rng(67);
+// The rows of n entries for accurate's row whole at temperature t (1: plain softmax), around noise
+// rows of N(0, 4) · min(t, 1e10) entries, with `at` the start, middle and end of each: NaN or +inf
+// at `at`, two +inf, +inf with NaN, a shift (z - max)/t in [-745.2, -708.3), entries of magnitude
+// 2^1022 or more, and rows of only -inf or only +inf; extra(rows, n, at) adds a test's own.
+template <class Extra>
+std::vector<std::vector<double>> rows_for_accurate(std::mt19937_64& rng, double t, Extra&& extra) {
   std::normal_distribution<double> g(0, 4);
   std::vector<std::vector<double>> rows;
   for (std::size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67, 1000}) {
     for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
       std::vector<double> row(n);
-      for (double& v : row) v = g(rng);
+      for (double& v : row) v = g(rng) * std::min(t, 1e10);
       for (double special : {nan, inf}) {
         std::vector<double> r = row;
         r[at] = special;
@@ -276,18 +277,29 @@ TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
       nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
       rows.push_back(nan_and_inf);
       if (n > 1) {
-        std::vector<double> hard = row;  // a shift in [-745.2, -708.3)
+        std::vector<double> hard = row;  // a (scaled) shift in [-745.2, -708.3)
         hard[at] = -inf;
-        hard[at] = *std::max_element(hard.begin(), hard.end()) - 708.5 - 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
-        rows.push_back(hard);
-        std::vector<double> overflow = row;  // max - min overflows
+        const double depth = 708.5 + 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
+        hard[at] = *std::max_element(hard.begin(), hard.end()) - depth * t;
+        if (std::isfinite(hard[at])) rows.push_back(hard);
+        std::vector<double> overflow = row;  // max - min overflows: entries of magnitude 2^1022 or more
         overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
         if (at != n - 1 - at) rows.push_back(overflow);
       }
+      extra(rows, n, at);
     }
     rows.emplace_back(n, -inf);
     rows.emplace_back(n, inf);
   }
+  return rows;
+}
+
+// Rows that go to accurate's row whole (rows_for_accurate): bit for bit accurate's; between two
+// regular rows of a batch, which stay what they are alone.
+TEST(SimdF64, RowsForAccurateAreAccurateOnesBitForBit) {
+  std::mt19937_64 rng(67);
+  std::normal_distribution<double> g(0, 4);
+  const std::vector<std::vector<double>> rows = rows_for_accurate(rng, 1, [](auto&, std::size_t, std::size_t) {});
   for_each_target([&](const std::string&) {
     for (const std::vector<double>& row : rows) {
       const std::size_t n = row.size();
@@ -1106,42 +1118,16 @@ TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
   const Temperature simd = builtin("simd").f64.softmax_temperature, accurate = builtin("accurate").f64.softmax_temperature;
   ASSERT_EQ(simd, &lib::simd_softmax_temperature_f64);
   for (double t : {0.37, 1e-3, 1e3, 1e300, 0x1.23456789abcdep-1022, 0x1.8p-1060}) {
-    std::vector<std::vector<double>> rows;
-    for (std::size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67, 1000}) {
-      for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
-        std::vector<double> row(n);
-        for (double& v : row) v = g(rng) * std::min(t, 1e10);
-        for (double special : {nan, inf}) {
-          std::vector<double> r = row;
-          r[at] = special;
-          rows.push_back(r);
-        }
-        std::vector<double> two_inf = row;
-        two_inf[at] = inf, two_inf[n - 1 - at] = inf;
-        rows.push_back(two_inf);
-        std::vector<double> nan_and_inf = row;
-        nan_and_inf[at] = inf, nan_and_inf[n - 1 - at] = nan;
-        rows.push_back(nan_and_inf);
-        if (n > 1) {
-          std::vector<double> hard = row;  // a scaled shift in [-745.2, -708.3)
-          hard[at] = -inf;
-          const double depth = 708.5 + 36.5 * std::uniform_real_distribution<double>(0, 1)(rng);
-          hard[at] = *std::max_element(hard.begin(), hard.end()) - depth * t;
-          if (std::isfinite(hard[at])) rows.push_back(hard);
-          std::vector<double> overflow = row;  // entries of magnitude 2^1022 or more
-          overflow[at] = -lim, overflow[n - 1 - at] = lim / 2;
-          if (at != n - 1 - at) rows.push_back(overflow);
-        }
-        for (double v : {0.0, -0.0, 3.5, -1e300, lim, 0x1p-1074}) {
-          std::vector<double> sole(n, -inf);
-          sole[n - 1 - at] = v;
-          rows.push_back(sole);
-          rows.emplace_back(n, v);
-        }
+    // Exact results too: a sole finite entry, and rows of one value.
+    const auto exact = [](std::vector<std::vector<double>>& rows, std::size_t n, std::size_t at) {
+      for (double v : {0.0, -0.0, 3.5, -1e300, lim, 0x1p-1074}) {
+        std::vector<double> sole(n, -inf);
+        sole[n - 1 - at] = v;
+        rows.push_back(sole);
+        rows.emplace_back(n, v);
       }
-      rows.emplace_back(n, -inf);
-      rows.emplace_back(n, inf);
-    }
+    };
+    const std::vector<std::vector<double>> rows = rows_for_accurate(rng, t, exact);
     for_each_target([&](const std::string&) {
       for (const std::vector<double>& row : rows) {
         const std::size_t n = row.size();
