@@ -8,12 +8,13 @@
 //      Rump & Oishi's Sum2) in two sets of lanes: hi += p and lo += q + e, q the addition's exact
 //      error, and size += |q| + |e|; every kDotBlock vectors the lanes merge into scalars by TwoSum,
 //      their lo's into a double-double (TwoSum again), and start afresh. So H + L = s + the
-//      rounding error of the lanes' plain sums of at most m = 2 kDotBlock values each, of the
-//      scalar lo's own low part (a sums of values below u size each, a the scalar additions) and
-//      of the last rounding: |H + L - s| <= E = 2u size (m + 2 + a^2 u) (the factor 2 covers
-//      size's own rounding). Blocks keep E near 4 m^2 u^2 |s|-sized terms for any row length; one
-//      Sum2 over the whole row would grow as n^2 u^2. A product below 2^-969 loses up to 2^-1075
-//      in e_j (or a few such roundings in Dekker's product): n 2^-1070 more.
+//      rounding error of the lanes' plain sums of at most m values each (m = kDotBlock, 2 kDotBlock
+//      for doubles: q and e), of the scalar lo's own low part (a sums of values below u size each,
+//      a the scalar additions) and of the last rounding: |H + L - s| <= E = 2u size (m + 2 + a^2 u)
+//      (the factor 2 covers size's own rounding). size is itself near m u times the partial sums,
+//      so E stays near m^2 u^2 of them for any row length, where one Sum2 over the whole row would
+//      grow as n^2 u^2. A product below 2^-969 loses up to 2^-1075 in e_j (or a few such roundings
+//      in Dekker's product): n 2^-1070 more.
 //   2. f32: b_i = (dy_i - H) - L and y_i b_i, each rounded in f64, then rounded once to f32. With
 //      r_i = dy_i - s, |b_i - r_i| <= E + 1.0001 u |L| + 2.0001 u |b_i| (the two subtractions'
 //      errors, bounded through |b_i|). Where |b_i| >= T = 2^32 (E + 2u|L|), b_i is within 2^-31.99
@@ -78,7 +79,7 @@ constexpr double kMargin = std::is_same_v<T, float> ? 0x1p32 : 0x1p60;
 constexpr double kHugeF32 = 0x1p127;  // f32: a row with some |y_i b_i| from here on is the exact routine's
 constexpr double kHugeF64 = 0x1p1022;  // f64: likewise for |ph|
 constexpr double kTinyF64 = 0x1p-968;  // f64: and for a nonzero y_i with |ph| below this (pe inexact)
-// Vectors per set of lanes before they merge into the scalars (m = 2 kDotBlock values per lane).
+// Vectors per set of lanes before they merge into the scalars (m values per lane: see the header).
 constexpr std::size_t kDotBlock = 256;
 
 // Sum2's lanes: Σ (p + e) = hi + Σ (q + e) exactly, lo = Σ (q + e) rounded, size = Σ (|q| + |e|)
@@ -203,8 +204,9 @@ HWY_INLINE bool Gradient(const float* y, const float* dy, float* dx, std::size_t
 }
 
 // Pass 2 for doubles: bh + bl = dy_i - H (TwoSum), ph + pe = y_i bh (pe exact), and dx_i = ph +
-// (pe + y_i (bl - L)) rounded once (written with kStore). False where some output is not within the bound (|bh| < T) or
-// some nonzero y_i has |ph| outside [kTinyF64, kHugeF64): the row is then the exact routine's.
+// (pe + y_i (bl - L)) rounded once (written with kStore). False where some output is not within
+// the bound (|bh| < T) or some nonzero y_i has |ph| outside [kTinyF64, kHugeF64): the row is then
+// the exact routine's.
 template <bool kStore>
 HWY_INLINE bool Gradient(const double* y, const double* dy, double* dx, std::size_t n, const Dot& dot) {
   const hn::ScalableTag<double> d;
