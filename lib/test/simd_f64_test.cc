@@ -20,7 +20,7 @@
 // NaN (payloads and signs as accurate gives them), ±inf and ±0.
 // And softmax_temperature the same way: within 1 ULP in every regime (with the regimes' own
 // temperatures), every tail length, long rows and rows past the scratch row; at extreme
-// temperatures (subnormal, around the 2^-990 floor below which calls are accurate's, 1e-3 to 1e3,
+// temperatures (subnormal, around 2^-512 where the lanes start dividing 2^600 up, 1e-3 to 1e3,
 // around the 2^512 split, up to DBL_MAX) with scaled shifts (z_i - max)/t around -600 and -745.2
 // and quotients that overflow; special, hard and exact rows bit for bit accurate's at the same t;
 // t = 1 bit for bit softmax's; in place; bad temperatures and shapes rejected with accurate's codes.
@@ -186,8 +186,8 @@ TEST(SimdF64, ShiftsAtExactMidpointsRoundAsLPushesThem) {
 }
 
 // Rows with deep shifts (in [-745.2, -600): in lanes down to -708.3 and log S - 708.39, accurate's
-// row below), near those thresholds,
-// or beside far entries; z - max overflowing near DBL_MAX; -DBL_MAX entries (masks): within 1 ULP.
+// row below), near those thresholds, or beside far entries; z - max overflowing near DBL_MAX;
+// -DBL_MAX entries (masks): within 1 ULP.
 TEST(SimdF64, HardAndThresholdRowsWithinOneUlpOnEveryTarget) {
   std::mt19937_64 rng(61);
   std::normal_distribution<double> g(0, 2);
