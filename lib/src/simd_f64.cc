@@ -415,8 +415,8 @@ struct TermLanes {
 // reuses softmax's passes and softmax itself gains no division. Each has the row's max m (pass 2
 // pads a partial vector with it: its shift is exactly 0 + 0 either way) and forms uh + ul <= 0.
 // uh = -inf where z is -inf or (z - m)/t overflows, ul is NaN there (and, without FMA, where qh is
-// too large for Dekker's split): such lanes only ever reach masked terms (kMask: uh < kZeroBelow),
-// whose hi and lo are replaced by 0, never a kept one.
+// too large for Dekker's split): such lanes only ever reach masked terms (kMask: uh < kScaleFloor),
+// whose hi and lo are replaced by 0, never a kept one (nor a deep lane of pass 3: uh >= kZeroBelow).
 
 // u = z - m as uh + ul exactly (TwoSum with -m).
 struct PlainShift {
@@ -468,24 +468,31 @@ struct TemperedShift {
   }
 };
 
-// The term of each lane of z as hi + lo; with kMask, 0 for shifts below kScaleFloor, and `deepest`
-// the least shift at or above kZeroBelow.
-template <bool kMask, class Shift>
-HWY_INLINE void Term(D d, const TermLanes& lanes, const Shift& shift, V z, V& hi, V& lo, V& deepest) {
-  V uh, ul;
-  shift(d, z, uh, ul);
+// The term of each lane of shift uh + ul as hi + lo; with kMask, 0 for shifts below kScaleFloor,
+// and `deepest` the least shift at or above kZeroBelow.
+template <bool kMask>
+HWY_INLINE void TermOfShift(D d, const TermLanes& lanes, V uh, V ul, V& hi, V& lo, V& deepest) {
   if constexpr (!kMask) {
     lanes.Exp(d, uh, ul, hi, lo);
     (void)deepest;
   } else {
     const V floor = hn::Set(d, kScaleFloor);
     const M zero = hn::Lt(uh, floor);
-    deepest = hn::Min(deepest, hn::IfThenElse(hn::Lt(uh, hn::Set(d, kZeroBelow)), hn::Set(d, std::numeric_limits<double>::infinity()), uh));
+    const V inf = hn::Set(d, std::numeric_limits<double>::infinity());
+    deepest = hn::Min(deepest, hn::IfThenElse(hn::Lt(uh, hn::Set(d, kZeroBelow)), inf, uh));
     // Clamped so that every lane's table index and scale stay in range (-inf included).
     lanes.Exp(d, hn::Max(uh, floor), ul, hi, lo);
     hi = hn::IfThenZeroElse(zero, hi);
     lo = hn::IfThenZeroElse(zero, lo);
   }
+}
+
+// The same for the lanes of z, shifted by `shift`.
+template <bool kMask, class Shift>
+HWY_INLINE void Term(D d, const TermLanes& lanes, const Shift& shift, V z, V& hi, V& lo, V& deepest) {
+  V uh, ul;
+  shift(d, z, uh, ul);
+  TermOfShift<kMask>(d, lanes, uh, ul, hi, lo, deepest);
 }
 
 // A double-double sum in lanes: Sum2 (Ogita, Rump & Oishi), the hi parts by TwoSum.
@@ -591,19 +598,19 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, const Shift& shift, co
   };
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
-    V hi, lo, x;
-    if constexpr (!kStored || kMask) x = kPartial ? LoadPartial(d, z + i, count, shift.m) : hn::LoadU(d, z + i);
+    V hi, lo, uh, ul;
+    if constexpr (!kStored || kMask) {  // the shift: for the terms, or for the deep lanes
+      shift(d, kPartial ? LoadPartial(d, z + i, count, shift.m) : hn::LoadU(d, z + i), uh, ul);
+    }
     if constexpr (kStored) {
       hi = kPartial ? LoadPartial(d, terms + i, count, 0.0) : hn::LoadU(d, terms + i);
       lo = kPartial ? LoadPartial(d, terms + n + i, count, 0.0) : hn::LoadU(d, terms + n + i);
     } else {
       V unused = hn::Zero(d);
-      Term<kMask>(d, term, shift, x, hi, lo, unused);
+      TermOfShift<kMask>(d, term, uh, ul, hi, lo, unused);
     }
     V out = quotient(hi, lo);
     if constexpr (kMask) {
-      V uh, ul;
-      shift(d, x, uh, ul);
       const M deep = hn::AndNot(hn::Lt(uh, hn::Set(d, kZeroBelow)), hn::Lt(uh, hn::Set(d, kHardBelow)));
       if (HWY_UNLIKELY(!hn::AllFalse(d, deep))) {
         V h, l, scale;

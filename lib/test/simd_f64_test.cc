@@ -1156,7 +1156,7 @@ TEST(SimdF64, TemperatureRowsForAccurateAreAccurateOnesBitForBit) {
   });
 }
 
-// In place (y = x): what out of place gives, at the floor and beyond it, hard rows among them
+// In place (y = x): what out of place gives, at tiny, ordinary and huge t, hard rows among them
 // (pass 2 finds a scaled shift in [-745.2, -708.3) only after it has computed terms; accurate's row
 // must then see z untouched).
 TEST(SimdF64, TemperatureInPlaceGivesWhatOutOfPlaceGives) {
