@@ -18,6 +18,9 @@
 //      sum without one max's own term 1: pass 2 sums the terms below the max and counts the ties
 //      apart); logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with
 //      the label's term summed apart.
+// Rows of n <= 128 (softmax, log_softmax, logsumexp, cross_entropy) do the same arithmetic with
+// one row per lane, 8 rows at a time, transposed ("Short rows" below): a short row's fixed costs
+// are then shared by 8 rows.
 // softmax_temperature keeps an f64-lane pass 2 ((z_i - max) / t is not a float), and sigmoid is
 // one f64-lane exp per input.
 // logsumexp = max + L cancels where max < 0 and lse ≈ 0: there L is recomputed with glibc's exp
@@ -39,6 +42,7 @@
 #define HWY_TARGET_INCLUDE "simd.cc"
 #include <hwy/foreach_target.h>  // re-includes this file once per target
 #include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
 
 #include "simd_lanes-inl.h"
 
@@ -76,7 +80,7 @@ constexpr std::size_t kBlock = 4096;
 // k · kLn2 where MulAdd is not fused (SSE4, scalar) are below 2^-43, |k| <= 1022.
 // For x below kFloor (-inf included) the result is garbage or NaN: callers mask it to 0.
 template <class D>
-HWY_INLINE hn::Vec<D> Exp(D d, hn::Vec<D> x) {
+HWY_INLINE hn::Vec<D> ExpNonPositive(D d, hn::Vec<D> x) {
   const hn::RebindToUnsigned<D> du;
   const auto shifter = hn::Set(d, kShifter);
   const auto t = hn::MulAdd(x, hn::Set(d, kLog2e), shifter);
@@ -105,8 +109,8 @@ template <bool kMask, class D>
 HWY_INLINE hn::Vec<D> Term(D d, const float* z, hn::Vec<D> m, hn::Vec<D> scale) {
   const hn::Rebind<float, D> df;
   const auto shift = hn::Mul(hn::Sub(hn::PromoteTo(d, hn::LoadU(df, z)), m), scale);  // z_i - m exact
-  if constexpr (!kMask) return Exp(d, shift);
-  return hn::IfThenZeroElse(hn::Lt(shift, hn::Set(d, kFloor)), Exp(d, shift));
+  if constexpr (!kMask) return ExpNonPositive(d, shift);
+  return hn::IfThenZeroElse(hn::Lt(shift, hn::Set(d, kFloor)), ExpNonPositive(d, shift));
 }
 
 // Adds Σ exp((z_i - m) · scale) over z[begin, end) ((end - begin) a multiple of Lanes(d)) to sum;
@@ -185,6 +189,7 @@ struct RowInfo {
   float max;
   bool deep;     // some entry lies below max + kFloor (-inf ones included): pass 2 must mask
   double low_shift;  // min - max (-inf with a -inf entry)
+  float min;
 };
 
 // Pass 1: max, min and NaN check in f32 lanes.
@@ -215,7 +220,7 @@ HWY_INLINE RowInfo ScanRow(const float* z, std::size_t n) {
   }
   const bool regular = !has_nan && std::isfinite(top);
   const double low_shift = double(low) - double(top);
-  return {regular, top, !(low_shift >= kFloor), low_shift};
+  return {regular, top, !(low_shift >= kFloor), low_shift, low};
 }
 
 // Calls f with std::true_type when the row needs pass 2's mask, std::false_type otherwise, so
@@ -305,17 +310,23 @@ HWY_INLINE TermRow MakeTermRow(float max, float floor, int scale) {
   return row;
 }
 
-// e^x for |x| <= 0.05: Taylor to x^8 (remainder below 2^-58), for exp(c - m_s).
+// e^x for |x| <= 0.05 in f64 lanes: Taylor to x^8 (remainder below 2^-58; evaluated within a few
+// 2^-53, fused or not), for exp(c - m_s) of each row.
 // Written out: GCC keeps a loop over the coefficients, a quarter of a short row's log-sum.
+template <class D>
+HWY_INLINE hn::Vec<D> ExpSmall(D d, hn::Vec<D> x) {
+  auto p = hn::MulAdd(hn::Set(d, 1.0 / 40320), x, hn::Set(d, 1.0 / 5040));
+  p = hn::MulAdd(p, x, hn::Set(d, 1.0 / 720));
+  p = hn::MulAdd(p, x, hn::Set(d, 1.0 / 120));
+  p = hn::MulAdd(p, x, hn::Set(d, 1.0 / 24));
+  p = hn::MulAdd(p, x, hn::Set(d, 1.0 / 6));
+  p = hn::MulAdd(p, x, hn::Set(d, 0.5));
+  p = hn::MulAdd(p, x, hn::Set(d, 1.0));
+  return hn::MulAdd(p, x, hn::Set(d, 1.0));
+}
 inline double ExpSmall(double x) {
-  double p = std::fma(1.0 / 40320, x, 1.0 / 5040);
-  p = std::fma(p, x, 1.0 / 720);
-  p = std::fma(p, x, 1.0 / 120);
-  p = std::fma(p, x, 1.0 / 24);
-  p = std::fma(p, x, 1.0 / 6);
-  p = std::fma(p, x, 0.5);
-  p = std::fma(p, x, 1.0);
-  return std::fma(p, x, 1.0);
+  const hn::CappedTag<double, 1> d;
+  return hn::GetLane(ExpSmall(d, hn::Set(d, x)));
 }
 
 // The lanes of one target's pass 2: constants broadcast once per row.
@@ -325,11 +336,27 @@ struct TermLanes {
   using DI = hn::RebindToSigned<DF>;
   using VI = hn::Vec<DI>;
   VF s, floor, max, inv, shifter, part1, part2, part3, c2, c3, c4, c5, t_hi, t_lo;
+  // t's bits - offset = (n_i - n_m) + K (scale + 127): its quotient by K is the biased exponent
+  // of 2^(k + scale), its remainder j.
   VI offset;
 
-  TermLanes(DF df, const TermRow& row) {
+  TermLanes(DF df, const TermRow& row) : TermLanes(df) {
     const DI di;
     s = hn::Set(df, row.s), floor = hn::Set(df, row.floor), max = hn::Set(df, row.max);
+    offset = hn::Set(di, kShifterBits + row.n_max - kTable * (row.scale + 127));
+  }
+
+  // One row per lane (a group of short rows, see InGroups): lane j holds row j's max, s and n_m.
+  // No floor: such rows are never deep.
+  TermLanes(DF df, VF row_max, VF row_s, VI n_max, int scale) : TermLanes(df) {
+    const DI di;
+    s = row_s, max = row_max, floor = hn::Set(df, -std::numeric_limits<float>::infinity());
+    offset = hn::Add(n_max, hn::Set(di, kShifterBits - kTable * (scale + 127)));
+  }
+
+ private:
+  // The constants of every row.
+  explicit TermLanes(DF df) {
     inv = hn::Set(df, static_cast<float>(kTable / kLn2)), shifter = hn::Set(df, kShifterF);
     part1 = hn::Set(df, kLn2Part1 / kTable), part2 = hn::Set(df, kLn2Part2 / kTable);
     part3 = hn::Set(df, kLn2Part3 / kTable);
@@ -345,12 +372,9 @@ struct TermLanes {
       lo[i] = kExp2Lo[(i % kTable) * (8 / kTable)];
     }
     t_hi = hn::Load(df, hi), t_lo = hn::Load(df, lo);
-    // t's bits - offset = (n_i - n_m) + K (scale + 127): its quotient by K is the biased exponent
-    // of 2^(k + scale), its remainder j.
-    offset = hn::Set(di, kShifterBits + row.n_max -
-                             kTable * (row.scale + 127));
   }
 
+ public:
   // exp(z_i - s - c) · 2^scale as hi + lo (see above).
   HWY_INLINE void Term(DF df, VF z, VF& hi, VF& lo) const {
     const DI di;
@@ -470,30 +494,31 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
 // (kWide false): one FMA, inv = inv_hi + inv_lo within 2^-48, lo · inv_lo dropped (2^-29.4), the
 // inner products normal. Elsewhere (no FMA, or a deep row, where those inner products could be
 // subnormal and round by 2^-150 absolute): in f64 lanes, hi + lo and the product within 2^-52,
-// then rounded to f32 once (subnormal results included).
+// then rounded to f32 once (subnormal results included). inv_lower and inv_upper are 1/S in f64
+// for the lower and upper half of the lanes (the same where the vector is one row).
 template <bool kWide, class DF>
 HWY_INLINE hn::Vec<DF> RoundedQuotient(DF df, hn::Vec<DF> hi, hn::Vec<DF> lo, hn::Vec<DF> inv_hi, hn::Vec<DF> inv_lo,
-                                       double inv) {
+                                       hn::Vec<WideTag<DF>> inv_lower, hn::Vec<WideTag<DF>> inv_upper) {
 #if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3 || HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
   constexpr bool kFused = false;
 #else
   constexpr bool kFused = true;
 #endif
   if constexpr (kFused && !kWide) {
-    (void)df, (void)inv;
+    (void)df, (void)inv_lower, (void)inv_upper;
     return hn::MulAdd(hi, inv_hi, hn::MulAdd(lo, inv_hi, hn::Mul(hi, inv_lo)));
   } else {
     (void)inv_hi, (void)inv_lo;
     const WideTag<DF> dd;
-    const auto v = hn::Set(dd, inv);
 #if HWY_TARGET == HWY_SCALAR
-    return hn::DemoteTo(df, hn::Mul(hn::Add(hn::PromoteTo(dd, hi), hn::PromoteTo(dd, lo)), v));
+    (void)inv_upper;
+    return hn::DemoteTo(df, hn::Mul(hn::Add(hn::PromoteTo(dd, hi), hn::PromoteTo(dd, lo)), inv_lower));
 #else
     const hn::Half<DF> dh;
-    const auto low =
-        hn::Mul(hn::Add(hn::PromoteTo(dd, hn::LowerHalf(dh, hi)), hn::PromoteTo(dd, hn::LowerHalf(dh, lo))), v);
-    const auto high =
-        hn::Mul(hn::Add(hn::PromoteTo(dd, hn::UpperHalf(dh, hi)), hn::PromoteTo(dd, hn::UpperHalf(dh, lo))), v);
+    const auto low = hn::Mul(hn::Add(hn::PromoteTo(dd, hn::LowerHalf(dh, hi)), hn::PromoteTo(dd, hn::LowerHalf(dh, lo))),
+                             inv_lower);
+    const auto high = hn::Mul(
+        hn::Add(hn::PromoteTo(dd, hn::UpperHalf(dh, hi)), hn::PromoteTo(dd, hn::UpperHalf(dh, lo))), inv_upper);
     return hn::Combine(df, hn::DemoteTo(dh, high), hn::DemoteTo(dh, low));
 #endif
   }
@@ -508,6 +533,7 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
   const std::size_t lanes = hn::Lanes(df);
   const float inv_hi_s = static_cast<float>(inv);
   const VF inv_hi = hn::Set(df, inv_hi_s), inv_lo = hn::Set(df, static_cast<float>(inv - double(inv_hi_s)));
+  const auto inv_wide = hn::Set(WideTag<DF>(), inv);
   const float row_max = hn::GetLane(e.max);
   const auto step = [&](auto partial, std::size_t i, std::size_t count) {
     constexpr bool kPartial = decltype(partial)::value;
@@ -523,7 +549,7 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
         hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
       }
     }
-    const VF out = RoundedQuotient<kMask>(df, hi, lo, inv_hi, inv_lo, inv);
+    const VF out = RoundedQuotient<kMask>(df, hi, lo, inv_hi, inv_lo, inv_wide, inv_wide);
     if constexpr (kPartial) StorePartial(df, out, y + i, count);
     else hn::StoreU(out, df, y + i);
   };
@@ -588,6 +614,308 @@ HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   return std::log1p((ties - 1) + rest);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Short rows. A row's fixed costs (pass 1's max across lanes, its constants, the sum across lanes,
+// 1/S, log1p: each a chain of latencies) cost a row of 16 more than its terms do. So a row of
+// n <= kGroupMaxN that is regular and shallow (no term needs a mask; ShallowRow) is computed with
+// lane arithmetic: pass 2's terms with the row's constants formed in lanes (GroupTermLanes),
+// summed in column order into two f64 sums and two f32 errors (even and odd columns), then 1/S or
+// log1p in f64 lanes.
+// Where G such rows follow each other they go as a group (G = the f32 lanes, at most 8),
+// transposed: the group's column c is one vector whose lane j is z_jc, and every step, pass 1's
+// max included, is one vector operation for G rows. A row without a whole group goes in its own
+// layout, its terms in vectors and their sums in the same order (RowTermSumInOrder): the same
+// operations on the same values, so a row gives the same bits whatever rows surround it. (Two sums,
+// not one: the row alone adds them one term at a time, and two chains of additions take half as
+// long as one.)
+// Each term and output is pass 2's and pass 3's arithmetic, so their bounds hold as they are; only
+// the order of the sum differs: n/2 <= kGroupMaxN/2 terms one after the other, then the two sums,
+// so within (n/2 + 1) 2^-53 <= kBlock 2^-53.
+// ---------------------------------------------------------------------------------------------
+
+// The lanes of a group: 8 at most (an AVX-512 target uses 256-bit vectors here), 4 on SSE4; the
+// scalar target has no lane arithmetic (kGroupMaxN 0).
+using GroupTag = hn::CappedTag<float, 8>;
+// Beyond 128, groups gained nothing in the ad hoc measurements (and a row alone pays its sums' chains).
+constexpr std::size_t kGroupMaxN = HWY_TARGET == HWY_SCALAR ? 0 : 128;
+
+// A row of n <= kGroupMaxN takes lane arithmetic where it is regular and min - max, rounded to
+// f32, is at least this (for rows no deeper than depth): the rounding is within 2^-24 of the
+// spread (2^-17 absolute here), so the margin keeps every such row at least depth deep. The same
+// test in lanes (LoadGroup) and for one row (ShallowRow): the same rows either way.
+inline float ShallowLimit(double depth) { return static_cast<float>(-depth + 0x1p-10); }
+inline bool ShallowRow(const RowInfo& row, double depth) {
+  return row.regular && !(row.min - row.max < ShallowLimit(depth));
+}
+
+#if HWY_TARGET != HWY_SCALAR  // (its Highway has no halves or interleaves)
+
+// The G × G block v[0..G) (rows) becomes its transpose (v[c] lane j = old v[j] lane c), G = 4 or 8.
+template <class DF>
+HWY_INLINE void Transpose(DF df, hn::Vec<DF>* v) {
+  constexpr std::size_t G = hn::MaxLanes(df);
+  static_assert(G == 4 || G == 8, "4 or 8 lanes");
+  const hn::Repartition<std::uint64_t, DF> du;  // pairs of lanes moved as one
+  hn::Vec<DF> t[G];
+  // Within each 128-bit block: pairs of rows interleaved, then pairs of pairs.
+  for (std::size_t k = 0; k < G; k += 2) {
+    t[k] = hn::InterleaveLower(df, v[k], v[k + 1]);
+    t[k + 1] = hn::InterleaveUpper(df, v[k], v[k + 1]);
+  }
+  for (std::size_t q = 0; q < G; q += 4) {
+    const auto a = hn::BitCast(du, t[q]), b = hn::BitCast(du, t[q + 1]);
+    const auto c = hn::BitCast(du, t[q + 2]), d = hn::BitCast(du, t[q + 3]);
+    v[q] = hn::BitCast(df, hn::InterleaveLower(du, a, c));
+    v[q + 1] = hn::BitCast(df, hn::InterleaveUpper(du, a, c));
+    v[q + 2] = hn::BitCast(df, hn::InterleaveLower(du, b, d));
+    v[q + 3] = hn::BitCast(df, hn::InterleaveUpper(du, b, d));
+  }
+  // Eight lanes: v[c] holds column c of rows 0-3 below, column c + 4 above (rows 4-7 in v[c + 4]).
+  if constexpr (G == 8) {
+    for (std::size_t c = 0; c < 4; ++c) {
+      const auto low = v[c], high = v[c + 4];
+      v[c] = hn::ConcatLowerLower(df, high, low);
+      v[c + 4] = hn::ConcatUpperUpper(df, high, low);
+    }
+  }
+}
+
+// G rows at x of n <= kGroupMaxN as n columns of G lanes in cols, with pass 1 in lanes: max gets
+// each row's max; the result holds the lanes whose rows take lane arithmetic (ShallowRow's test).
+template <class DF>
+HWY_INLINE hn::Mask<DF> LoadGroup(DF df, const float* x, std::size_t n, float* cols, hn::Vec<DF>& max, double depth) {
+  using VF = hn::Vec<DF>;
+  constexpr std::size_t G = hn::MaxLanes(df);
+  VF high = hn::Set(df, -std::numeric_limits<float>::infinity()), low = hn::Neg(high);
+  auto nan = hn::IsNaN(high);  // all false
+  VF v[G];
+  for (std::size_t b = 0; b < n; b += G) {
+    const std::size_t width = std::min(G, n - b);
+    for (std::size_t i = 0; i < G; ++i) {
+      v[i] = width == G ? hn::LoadU(df, x + i * n + b) : LoadPartial(df, x + i * n + b, width);
+    }
+    Transpose(df, v);
+    for (std::size_t c = 0; c < width; ++c) {
+      high = hn::Max(high, v[c]), low = hn::Min(low, v[c]);
+      nan = hn::Or(nan, hn::IsNaN(v[c]));  // Max drops NaN on some targets
+      hn::Store(v[c], df, cols + (b + c) * G);
+    }
+  }
+  max = high;
+  const auto shallow = hn::Not(hn::Lt(hn::Sub(low, high), hn::Set(df, ShallowLimit(depth))));
+  return hn::AndNot(nan, hn::And(hn::IsFinite(high), shallow));
+}
+
+// The bits of mask m, lane j in bit j.
+template <class DF>
+HWY_INLINE unsigned LaneBits(DF df, hn::Mask<DF> m) {
+  std::uint8_t bits[8] = {};
+  hn::StoreMaskBits(df, m, bits);
+  return bits[0];
+}
+
+// G rows at y of n <= kGroupMaxN from the columns of G lanes in cols: only the rows in `rows`.
+template <class DF>
+HWY_INLINE void StoreGroup(DF df, const float* cols, std::size_t n, float* y, hn::Mask<DF> rows) {
+  using VF = hn::Vec<DF>;
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const unsigned stored = LaneBits(df, rows);
+  VF v[G];
+  for (std::size_t b = 0; b < n; b += G) {
+    const std::size_t width = std::min(G, n - b);
+    for (std::size_t c = 0; c < G; ++c) v[c] = c < width ? hn::Load(df, cols + (b + c) * G) : hn::Zero(df);
+    Transpose(df, v);
+    for (std::size_t i = 0; i < G; ++i) {
+      if (!((stored >> i) & 1)) continue;
+      if (width == G) hn::StoreU(v[i], df, y + i * n + b);
+      else StorePartial(df, v[i], y + i * n + b, width);
+    }
+  }
+}
+
+// Each lane's TermRow (MakeTermRow's arithmetic in lanes, from the row's max in that lane) as
+// TermLanes; with r_max, also m_s - c for the lower and upper half of the lanes (log-sums).
+template <class DF>
+HWY_INLINE TermLanes<DF> GroupTermLanes(DF df, hn::Vec<DF> max, int scale, hn::Vec<WideTag<DF>>* r_max = nullptr) {
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<std::int32_t, WideTag<DF>> di_half;
+  const auto big = hn::Gt(hn::Abs(max), hn::Set(df, kShiftAbove));
+  const auto s = hn::IfThenElseZero(big, max), m_s = hn::IfThenZeroElse(big, max);
+  const auto m_lower = hn::PromoteTo(dd, hn::LowerHalf(dh, m_s)), m_upper = hn::PromoteTo(dd, hn::UpperHalf(dh, m_s));
+  const auto k = hn::Set(dd, kTable / kLn2);
+  const auto n_lower = hn::Round(hn::Mul(m_lower, k)), n_upper = hn::Round(hn::Mul(m_upper, k));
+  const auto n_max = hn::Combine(di, hn::DemoteTo(di_half, n_upper), hn::DemoteTo(di_half, n_lower));
+  if (r_max) {
+    const auto part = hn::Set(dd, kLn2 / kTable), part_lo = hn::Set(dd, kLn2Lo / kTable);
+    r_max[0] = hn::Sub(hn::NegMulAdd(n_lower, part, m_lower), hn::Mul(n_lower, part_lo));
+    r_max[1] = hn::Sub(hn::NegMulAdd(n_upper, part, m_upper), hn::Mul(n_upper, part_lo));
+  }
+  return TermLanes<DF>(df, max, s, n_max, scale);
+}
+
+// Pass 2 over a group's n columns: each lane's Σ exp(z_jc - s_j - c_j) 2^scale into sum[0] (lower
+// half of the lanes) and sum[1] (upper half): the even and the odd columns' terms each in column
+// order, then added. kStore keeps hi over the logits in cols and lo in lo_cols; kSplit sums only
+// the terms below the max, counting the ties.
+template <bool kSplit, bool kStore, class DF>
+HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* lo_cols, std::size_t n,
+                             hn::Vec<WideTag<DF>>* sum, hn::Vec<DF>& ties) {
+  using VF = hn::Vec<DF>;
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  const VF one = hn::Set(df, 1.0f);
+  auto even0 = hn::Zero(dd), even1 = even0, odd0 = even0, odd1 = even0;
+  VF even_err = hn::Zero(df), odd_err = even_err, top = even_err;
+  const auto step = [&](std::size_t c, auto& a0, auto& a1, VF& err) {
+    const VF x = hn::Load(df, cols + c * G);
+    VF hi, lo;
+    e.Term(df, x, hi, lo);
+    if constexpr (kStore) hn::Store(hi, df, cols + c * G), hn::Store(lo, df, lo_cols + c * G);
+    if constexpr (kSplit) {
+      const auto at_max = hn::Eq(x, e.max);
+      hi = hn::IfThenZeroElse(at_max, hi), lo = hn::IfThenZeroElse(at_max, lo);
+      top = hn::Add(top, hn::IfThenElseZero(at_max, one));
+    }
+    VF s, r;
+    FastTwoSum(hi, lo, s, r);
+    err = hn::Add(err, r);
+    AddWide(df, a0, a1, s);
+  };
+  std::size_t c = 0;
+  for (; c + 2 <= n; c += 2) step(c, even0, even1, even_err), step(c + 1, odd0, odd1, odd_err);
+  if (c < n) step(c, even0, even1, even_err);
+  const VF err = hn::Add(even_err, odd_err);
+  sum[0] = hn::Add(hn::Add(even0, odd0), hn::PromoteTo(dd, hn::LowerHalf(dh, err)));
+  sum[1] = hn::Add(hn::Add(even1, odd1), hn::PromoteTo(dd, hn::UpperHalf(dh, err)));
+  ties = top;
+}
+
+// Pass 2 over one row z of n <= kGroupMaxN in its own layout, with GroupTermSum's arithmetic for
+// one lane (e's lanes all hold the row's constants): the terms in vectors, each split by Fast2Sum
+// as there, then summed in the same order (even and odd terms apart, f64 sums, f32 errors). kStore
+// keeps hi at hi_out and lo at lo_out; kSplit as GroupTermSum (ties counted exactly either way).
+template <bool kSplit, bool kStore, class DF>
+HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z, std::size_t n, float* hi_out,
+                                  float* lo_out, double& sum, float& ties) {
+  using VF = hn::Vec<DF>;
+  constexpr std::size_t G = hn::MaxLanes(df);
+  HWY_ALIGN float sums[kGroupMaxN + G], errs[kGroupMaxN + G];
+  std::size_t tie_count = 0;
+  for (std::size_t i = 0; i < n; i += G) {
+    const std::size_t count = std::min(G, n - i);
+    const VF x = count == G ? hn::LoadU(df, z + i) : LoadPartial(df, z + i, count);
+    VF hi, lo;
+    e.Term(df, x, hi, lo);
+    if constexpr (kStore) {
+      if (count == G) hn::StoreU(hi, df, hi_out + i), hn::StoreU(lo, df, lo_out + i);
+      else StorePartial(df, hi, hi_out + i, count), StorePartial(df, lo, lo_out + i, count);
+    }
+    if constexpr (kSplit) {
+      const auto at_max = hn::Eq(x, e.max);
+      hi = hn::IfThenZeroElse(at_max, hi), lo = hn::IfThenZeroElse(at_max, lo);
+      tie_count += hn::CountTrue(df, hn::And(at_max, hn::FirstN(df, count)));
+    }
+    VF s, r;
+    FastTwoSum(hi, lo, s, r);
+    hn::Store(s, df, sums + i), hn::Store(r, df, errs + i);
+  }
+  double even = 0, odd = 0;
+  float even_err = 0, odd_err = 0;
+  std::size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    even += double(sums[i]), even_err += errs[i];
+    odd += double(sums[i + 1]), odd_err += errs[i + 1];
+  }
+  if (i < n) even += double(sums[i]), even_err += errs[i];
+  sum = (even + odd) + double(even_err + odd_err);
+  ties = static_cast<float>(tie_count);
+}
+
+// L = log Σ_j exp(z_j - m) = log1p((ties - 1) + rest · 2^-scale · exp(c - m_s)) in f64 lanes, from
+// pass 2's rest and ties and m_s - c (LogSum's arithmetic, with Highway's log1p: within 2 ULP).
+template <class D>
+HWY_INLINE hn::Vec<D> LogSumOfRest(D d, hn::Vec<D> rest, hn::Vec<D> ties, hn::Vec<D> r_max) {
+  const auto scaled = hn::Mul(hn::Mul(rest, hn::Set(d, kUnscaleLogSum)), ExpSmall(d, hn::Neg(r_max)));
+  return hn::Log1p(d, hn::Add(hn::Add(ties, hn::Set(d, -1.0)), scaled));
+}
+
+// L of each lane's row of a group, for the lower (l[0]) and upper (l[1]) half of the lanes.
+template <class DF>
+HWY_INLINE void GroupLogSum(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Vec<WideTag<DF>>* l) {
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  hn::Vec<WideTag<DF>> r_max[2], rest[2];
+  const TermLanes<DF> e = GroupTermLanes(df, max, kScaleLogSum, r_max);
+  hn::Vec<DF> ties;
+  GroupTermSum<true, false>(df, e, cols, nullptr, n, rest, ties);
+  l[0] = LogSumOfRest(dd, rest[0], hn::PromoteTo(dd, hn::LowerHalf(dh, ties)), r_max[0]);
+  l[1] = LogSumOfRest(dd, rest[1], hn::PromoteTo(dd, hn::UpperHalf(dh, ties)), r_max[1]);
+}
+
+// L of one row z of n <= kGroupMaxN (max its max) with a group lane's arithmetic.
+HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
+  const GroupTag df;
+  const WideTag<GroupTag> dd;
+  hn::Vec<WideTag<GroupTag>> r_max[2];
+  const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleLogSum, r_max);
+  double rest = 0;
+  float ties = 0;
+  RowTermSumInOrder<true, false>(df, e, z, n, nullptr, nullptr, rest, ties);
+  return hn::GetLane(LogSumOfRest(dd, hn::Set(dd, rest), hn::Set(dd, double(ties)), r_max[0]));
+}
+
+// Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken) for
+// rows [r, r + G) loaded as columns into cols (max: each row's), computing those in `taken` (see
+// LoadGroup); one(i) for each other row i, after its group, and for the rows beyond the last
+// whole group.
+template <class Group, class One>
+HWY_INLINE void InGroups(const float* x, std::size_t rows, std::size_t n, double depth, Group&& group, One&& one) {
+  const GroupTag df;
+  constexpr std::size_t G = hn::MaxLanes(df);
+  HWY_ALIGN float cols[kGroupMaxN * G];
+  std::size_t r = 0;
+  for (; r + G <= rows; r += G) {
+    hn::Vec<GroupTag> max;
+    const auto taken = LoadGroup(df, x + r * n, n, cols, max, depth);
+    if (!hn::AllFalse(df, taken)) group(r, cols, max, taken);
+    if (hn::AllTrue(df, taken)) continue;
+    const unsigned bits = LaneBits(df, taken);
+    for (std::size_t i = 0; i < G; ++i) {
+      if (!((bits >> i) & 1)) one(r + i);
+    }
+  }
+  for (; r < rows; ++r) one(r);
+}
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// Runs each row r of x (rows × n): pass 1, then special(r, z) where the row is special (NaN, +inf,
+// only -inf: special.hpp's business); else, for n <= kGroupMaxN where ShallowRow, lane
+// arithmetic: group(r, cols, max, taken) for whole groups (InGroups), in_order(r, z, row) for a
+// row alone (generic lambdas for these two: the scalar target has neither); regular(r, z, row)
+// for the others.
+template <class Group, class InOrder, class Special, class Regular>
+HWY_INLINE void EachRowOrGroup(const float* x, std::size_t rows, std::size_t n, double depth, Group&& group,
+                               InOrder&& in_order, Special&& special, Regular&& regular) {
+  const bool short_rows = n <= kGroupMaxN;
+  const auto one = [&](std::size_t r) {
+    const float* z = x + r * n;
+    const RowInfo row = ScanRow(z, n);
+    if (!row.regular) return special(r, z);
+    if constexpr (kGroupMaxN > 0) {
+      if (short_rows && ShallowRow(row, depth)) return in_order(r, z, row);
+    }
+    regular(r, z, row);
+  };
+  if constexpr (kGroupMaxN > 0) {
+    if (short_rows) return InGroups(x, rows, n, depth, group, one);
+  }
+  (void)group;
+  for (std::size_t r = 0; r < rows; ++r) one(r);
+}
+
 // softmax of a regular row (row = ScanRow(z, n)): terms and their sum (kept in out and `lo` when
 // given), then one rounding per output; depth = SoftmaxDepth(n).
 void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo& row, float* lo, double depth) {
@@ -618,10 +946,85 @@ HWY_INLINE void EachRow(const float* x, std::size_t rows, std::size_t n, Special
   }
 }
 
+#if HWY_TARGET != HWY_SCALAR
+// softmax of the rows of a group (InGroups) in `taken`, to y: SoftmaxRegularRow's passes 2 and 3
+// in lanes, every term kept (hi in cols, lo in a column buffer).
+template <class DF>
+HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y) {
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  HWY_ALIGN float lo_cols[kGroupMaxN * G];
+  hn::Vec<WideTag<DF>> sum[2];
+  hn::Vec<DF> unused;
+  GroupTermSum<false, true>(df, GroupTermLanes(df, max, kScaleSoftmax), cols, lo_cols, n, sum, unused);
+  // 1/S and inv_hi + inv_lo as TermNormalise forms them, lane by lane.
+  const auto one = hn::Set(dd, 1.0);
+  const auto inv_lower = hn::Div(one, sum[0]), inv_upper = hn::Div(one, sum[1]);
+  const auto inv_hi = hn::Combine(df, hn::DemoteTo(dh, inv_upper), hn::DemoteTo(dh, inv_lower));
+  const auto inv_lo =
+      hn::Combine(df, hn::DemoteTo(dh, hn::Sub(inv_upper, hn::PromoteTo(dd, hn::UpperHalf(dh, inv_hi)))),
+                  hn::DemoteTo(dh, hn::Sub(inv_lower, hn::PromoteTo(dd, hn::LowerHalf(dh, inv_hi)))));
+  for (std::size_t c = 0; c < n; ++c) {
+    const auto hi = hn::Load(df, cols + c * G), lo = hn::Load(df, lo_cols + c * G);
+    hn::Store(RoundedQuotient<false>(df, hi, lo, inv_hi, inv_lo, inv_lower, inv_upper), df, cols + c * G);
+  }
+  StoreGroup(df, cols, n, y, taken);
+}
+
+// softmax of one row z of n <= kGroupMaxN (max its max) to out, as one lane of SoftmaxGroup.
+HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, float max) {
+  const GroupTag df;
+  const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleSoftmax);
+  HWY_ALIGN float lo[kGroupMaxN];
+  double sum = 0;
+  float unused = 0;
+  RowTermSumInOrder<false, true>(df, e, z, n, out, lo, sum, unused);
+  TermNormalise<true, false>(df, e, z, lo, out, n, 1 / sum);
+}
+
+// log_softmax of the rows of a group in `taken`, to y: (z_i - max) - L rounded once, as Shifted.
+template <class DF>
+HWY_INLINE void LogSoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y) {
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  hn::Vec<WideTag<DF>> l[2];
+  GroupLogSum(df, cols, n, max, l);
+  const auto m_lower = hn::PromoteTo(dd, hn::LowerHalf(dh, max)), m_upper = hn::PromoteTo(dd, hn::UpperHalf(dh, max));
+  for (std::size_t c = 0; c < n; ++c) {
+    const auto z = hn::Load(df, cols + c * G);
+    const auto lower = hn::Sub(hn::Sub(hn::PromoteTo(dd, hn::LowerHalf(dh, z)), m_lower), l[0]);
+    const auto upper = hn::Sub(hn::Sub(hn::PromoteTo(dd, hn::UpperHalf(dh, z)), m_upper), l[1]);
+    hn::Store(hn::Combine(df, hn::DemoteTo(dh, upper), hn::DemoteTo(dh, lower)), df, cols + c * G);
+  }
+  StoreGroup(df, cols, n, y, taken);
+}
+
+// Calls f(i, max_i, L_i) for each row i of a group in `taken` (log-sums with one output per row).
+template <class DF, class F>
+HWY_INLINE void EachLogSumOfGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, F&& f) {
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const WideTag<DF> dd;
+  hn::Vec<WideTag<DF>> l[2];
+  GroupLogSum(df, cols, n, max, l);
+  HWY_ALIGN double ls[G];
+  HWY_ALIGN float maxes[G];
+  hn::Store(l[0], dd, ls), hn::Store(l[1], dd, ls + G / 2), hn::Store(max, df, maxes);
+  const unsigned bits = LaneBits(df, taken);
+  for (std::size_t i = 0; i < G; ++i) {
+    if ((bits >> i) & 1) f(i, maxes[i], ls[i]);
+  }
+}
+#endif  // HWY_TARGET != HWY_SCALAR
+
 void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, float* lo) {
   const double depth = SoftmaxDepth(n);
-  EachRow(
-      x, rows, n, [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
+  EachRowOrGroup(
+      x, rows, n, depth,
+      [&](std::size_t r, float* cols, auto max, auto taken) { SoftmaxGroup(GroupTag(), cols, n, max, taken, y + r * n); },
+      [&](std::size_t r, const float* z, const auto& row) { SoftmaxRowInOrder(z, y + r * n, n, row.max); },
+      [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
       [&](std::size_t r, const float* z, const RowInfo& row) { SoftmaxRegularRow(z, y + r * n, n, row, lo, depth); });
 }
 
@@ -629,13 +1032,16 @@ void LogSoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n) {
   const hn::ScalableTag<double> d;
   const hn::CappedTag<double, 1> d1;
   const std::size_t body = n - n % hn::Lanes(d);
-  EachRow(
-      x, rows, n, [&](std::size_t r, const float* z) { log_softmax_special(scan_row(z, n), z, y + r * n, n); },
-      [&](std::size_t r, const float* z, const RowInfo& row) {
-        const double l = LogSum(z, n, row);
-        Shifted(d, z, y + r * n, 0, body, row.max, l);
-        Shifted(d1, z, y + r * n, body, n, row.max, l);
-      });
+  const auto shifted = [&](std::size_t r, const float* z, double max, double l) {
+    Shifted(d, z, y + r * n, 0, body, max, l);
+    Shifted(d1, z, y + r * n, body, n, max, l);
+  };
+  EachRowOrGroup(
+      x, rows, n, -kFloorLogSum,
+      [&](std::size_t r, float* cols, auto max, auto taken) { LogSoftmaxGroup(GroupTag(), cols, n, max, taken, y + r * n); },
+      [&](std::size_t r, const float* z, const auto& row) { shifted(r, z, row.max, RowLogSumInOrder(z, n, row.max)); },
+      [&](std::size_t r, const float* z) { log_softmax_special(scan_row(z, n), z, y + r * n, n); },
+      [&](std::size_t r, const float* z, const RowInfo& row) { shifted(r, z, row.max, LogSum(z, n, row)); });
 }
 
 // softmax((z - max) / t): softmax's passes with the shift scaled by 1/t; the mask is needed where
@@ -695,27 +1101,38 @@ inline double LogSumAccurate(const float* z, std::size_t n, double m) {
 
 void LogsumexpRows(const float* x, float* out, std::size_t rows, std::size_t n) {
   const double lanes = static_cast<double>(hn::Lanes(hn::ScalableTag<float>()));
-  // The relative error bound on L (pass 2 in f32 lanes, see above).
+  // The relative error bound on L (pass 2 in f32 lanes, see above; a group's sum is within it too).
   const double eps = 0x1.6a09e667f3bcdp-27 + (static_cast<double>(kBlock) + static_cast<double>(n) / (kBlock * lanes)) * 0x1p-53;
-  EachRow(
-      x, rows, n, [&](std::size_t r, const float* z) { out[r] = logsumexp_special(scan_row(z, n)); },
-      [&](std::size_t r, const float* z, const RowInfo& row) {
-        const double m = row.max;
-        double l = LogSum(z, n, row);
-        // L's error eps · L is below 1/4 ULP of max + L unless they cancel (max < 0).
-        if (m < 0 && eps * l > 0x1p-26 * std::fabs(m + l)) l = LogSumAccurate(z, n, m);
-        out[r] = dd::round_to_float(dd::two_sum(m, l));  // one rounding of max + L
-      });
+  const auto finish = [&](std::size_t r, double m, double l) {
+    // L's error eps · L is below 1/4 ULP of max + L unless they cancel (max < 0).
+    if (m < 0 && eps * l > 0x1p-26 * std::fabs(m + l)) l = LogSumAccurate(x + r * n, n, m);
+    out[r] = dd::round_to_float(dd::two_sum(m, l));  // one rounding of max + L
+  };
+  EachRowOrGroup(
+      x, rows, n, -kFloorLogSum,
+      [&](std::size_t r, float* cols, auto max, auto taken) {
+        EachLogSumOfGroup(GroupTag(), cols, n, max, taken, [&](std::size_t i, float m, double l) { finish(r + i, m, l); });
+      },
+      [&](std::size_t r, const float* z, const auto& row) { finish(r, row.max, RowLogSumInOrder(z, n, row.max)); },
+      [&](std::size_t r, const float* z) { out[r] = logsumexp_special(scan_row(z, n)); },
+      [&](std::size_t r, const float* z, const RowInfo& row) { finish(r, row.max, LogSum(z, n, row)); });
 }
 
 // Cross-entropy (max - z_y) + L: two non-negative numbers (max - z_y exact), rounded once.
 void CrossEntropyRows(const float* x, const std::int64_t* labels, float* loss, std::size_t rows, std::size_t n) {
-  const auto label = [&](std::size_t r) { return static_cast<std::size_t>(labels[r]); };
-  EachRow(
-      x, rows, n, [&](std::size_t r, const float* z) { loss[r] = cross_entropy_special(scan_row(z, n), z, label(r)); },
-      [&](std::size_t r, const float* z, const RowInfo& row) {
-        loss[r] = dd::round_to_float(dd::two_sum(double(row.max) - double(z[label(r)]), LogSum(z, n, row)));
-      });
+  const auto finish = [&](std::size_t r, double m, double l) {
+    loss[r] = dd::round_to_float(dd::two_sum(m - double(x[r * n + static_cast<std::size_t>(labels[r])]), l));
+  };
+  EachRowOrGroup(
+      x, rows, n, -kFloorLogSum,
+      [&](std::size_t r, float* cols, auto max, auto taken) {
+        EachLogSumOfGroup(GroupTag(), cols, n, max, taken, [&](std::size_t i, float m, double l) { finish(r + i, m, l); });
+      },
+      [&](std::size_t r, const float* z, const auto& row) { finish(r, row.max, RowLogSumInOrder(z, n, row.max)); },
+      [&](std::size_t r, const float* z) {
+        loss[r] = cross_entropy_special(scan_row(z, n), z, static_cast<std::size_t>(labels[r]));
+      },
+      [&](std::size_t r, const float* z, const RowInfo& row) { finish(r, row.max, LogSum(z, n, row)); });
 }
 
 // The gradient softmax(z) - onehot(y), from the same pass 2 as softmax but with the label's term
@@ -759,7 +1176,7 @@ HWY_INLINE void SigmoidLanes(D d, const float* x, float* y) {
   const hn::Rebind<float, D> df;
   const auto v = hn::PromoteTo(d, hn::LoadU(df, x));
   const auto a = hn::Neg(hn::Abs(v));
-  const auto e = hn::IfThenZeroElse(hn::Lt(a, hn::Set(d, kFloor)), Exp(d, a));
+  const auto e = hn::IfThenZeroElse(hn::Lt(a, hn::Set(d, kFloor)), ExpNonPositive(d, a));
   const auto one = hn::Set(d, 1.0);
   const auto num = hn::IfThenElse(hn::Lt(v, hn::Zero(d)), e, one);
   // A NaN comes back as it came (-|x| would flip its sign).
