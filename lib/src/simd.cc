@@ -18,9 +18,9 @@
 //      sum without one max's own term 1: pass 2 sums the terms below the max and counts the ties
 //      apart); logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with
 //      the label's term summed apart.
-// Rows of n <= 128 (softmax, log_softmax, logsumexp, cross_entropy) do the same arithmetic with
-// one row per lane, 8 rows at a time, transposed ("Short rows" below): a short row's fixed costs
-// are then shared by 8 rows.
+// Rows of n <= 128 (softmax, log_softmax, logsumexp, cross_entropy and its gradient) do the same
+// arithmetic with one row per lane, 8 rows at a time, transposed ("Short rows" below): a short
+// row's fixed costs are then shared by 8 rows.
 // softmax_temperature keeps an f64-lane pass 2 ((z_i - max) / t is not a float), and sigmoid is
 // one f64-lane exp per input.
 // logsumexp = max + L cancels where max < 0 and lse ≈ 0: there L is recomputed with glibc's exp
@@ -614,6 +614,10 @@ HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   return std::log1p((ties - 1) + rest);
 }
 
+// The gradient's label entry p_y - 1 = -(Σ_{j != y} e_j) / S from rest = Σ_{j != y} e_j and inv =
+// 1/S: it keeps its bits where p_y ≈ 1 (p_y - 1 would cancel); +0 where rest is 0 (1 - 1).
+inline float GradAtLabel(double rest, double inv) { return rest == 0 ? 0.0f : static_cast<float>(-(rest * inv)); }
+
 // ---------------------------------------------------------------------------------------------
 // Short rows. A row's fixed costs (pass 1's max across lanes, its constants, the sum across lanes,
 // 1/S, log1p: each a chain of latencies) cost a row of 16 more than its terms do. So a row of
@@ -758,17 +762,19 @@ HWY_INLINE TermLanes<DF> GroupTermLanes(DF df, hn::Vec<DF> max, int scale, hn::V
 // Pass 2 over a group's n columns: each lane's Σ exp(z_jc - s_j - c_j) 2^scale into sum[0] (lower
 // half of the lanes) and sum[1] (upper half): the even and the odd columns' terms each in column
 // order, then added. kStore keeps hi over the logits in cols and lo in lo_cols; kSplit sums only
-// the terms below the max, counting the ties.
+// the terms below the max, counting the ties. With label (each lane's label, as a float), the
+// label's term goes to own (halves as sum) instead of sum.
 template <bool kSplit, bool kStore, class DF>
 HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* lo_cols, std::size_t n,
-                             hn::Vec<WideTag<DF>>* sum, hn::Vec<DF>& ties) {
+                             hn::Vec<WideTag<DF>>* sum, hn::Vec<DF>& ties, const hn::Vec<DF>* label = nullptr,
+                             hn::Vec<WideTag<DF>>* own = nullptr) {
   using VF = hn::Vec<DF>;
   constexpr std::size_t G = hn::MaxLanes(df);
   const WideTag<DF> dd;
   const hn::Half<DF> dh;
   const VF one = hn::Set(df, 1.0f);
   auto even0 = hn::Zero(dd), even1 = even0, odd0 = even0, odd1 = even0;
-  VF even_err = hn::Zero(df), odd_err = even_err, top = even_err;
+  VF even_err = hn::Zero(df), odd_err = even_err, top = even_err, own_s = even_err, own_r = even_err;
   const auto step = [&](std::size_t c, auto& a0, auto& a1, VF& err) {
     const VF x = hn::Load(df, cols + c * G);
     VF hi, lo;
@@ -781,6 +787,11 @@ HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* 
     }
     VF s, r;
     FastTwoSum(hi, lo, s, r);
+    if (label) {  // the sums add +0 there: as if the label's term were left out
+      const auto at_label = hn::Eq(hn::Set(df, static_cast<float>(c)), *label);
+      own_s = hn::IfThenElse(at_label, s, own_s), own_r = hn::IfThenElse(at_label, r, own_r);
+      s = hn::IfThenZeroElse(at_label, s), r = hn::IfThenZeroElse(at_label, r);
+    }
     err = hn::Add(err, r);
     AddWide(df, a0, a1, s);
   };
@@ -791,15 +802,21 @@ HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* 
   sum[0] = hn::Add(hn::Add(even0, odd0), hn::PromoteTo(dd, hn::LowerHalf(dh, err)));
   sum[1] = hn::Add(hn::Add(even1, odd1), hn::PromoteTo(dd, hn::UpperHalf(dh, err)));
   ties = top;
+  if (own) {
+    own[0] = hn::Add(hn::PromoteTo(dd, hn::LowerHalf(dh, own_s)), hn::PromoteTo(dd, hn::LowerHalf(dh, own_r)));
+    own[1] = hn::Add(hn::PromoteTo(dd, hn::UpperHalf(dh, own_s)), hn::PromoteTo(dd, hn::UpperHalf(dh, own_r)));
+  }
 }
 
 // Pass 2 over one row z of n <= kGroupMaxN in its own layout, with GroupTermSum's arithmetic for
 // one lane (e's lanes all hold the row's constants): the terms in vectors, each split by Fast2Sum
 // as there, then summed in the same order (even and odd terms apart, f64 sums, f32 errors). kStore
-// keeps hi at hi_out and lo at lo_out; kSplit as GroupTermSum (ties counted exactly either way).
+// keeps hi at hi_out and lo at lo_out; kSplit and own (the term at label) as GroupTermSum (ties
+// counted exactly either way).
 template <bool kSplit, bool kStore, class DF>
 HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z, std::size_t n, float* hi_out,
-                                  float* lo_out, double& sum, float& ties) {
+                                  float* lo_out, double& sum, float& ties, std::size_t label = 0,
+                                  double* own = nullptr) {
   using VF = hn::Vec<DF>;
   constexpr std::size_t G = hn::MaxLanes(df);
   HWY_ALIGN float sums[kGroupMaxN + G], errs[kGroupMaxN + G];
@@ -821,6 +838,10 @@ HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z,
     VF s, r;
     FastTwoSum(hi, lo, s, r);
     hn::Store(s, df, sums + i), hn::Store(r, df, errs + i);
+  }
+  if (own) {
+    *own = double(sums[label]) + double(errs[label]);
+    sums[label] = 0, errs[label] = 0;
   }
   double even = 0, odd = 0;
   float even_err = 0, odd_err = 0;
@@ -947,6 +968,17 @@ HWY_INLINE void EachRow(const float* x, std::size_t rows, std::size_t n, Special
 }
 
 #if HWY_TARGET != HWY_SCALAR
+// 1/S in f64 halves as inv_hi + inv_lo in f32 lanes, as TermNormalise forms them lane by lane.
+template <class DF>
+HWY_INLINE void SplitInverse(DF df, hn::Vec<WideTag<DF>> inv_lower, hn::Vec<WideTag<DF>> inv_upper, hn::Vec<DF>& inv_hi,
+                             hn::Vec<DF>& inv_lo) {
+  const WideTag<DF> dd;
+  const hn::Half<DF> dh;
+  inv_hi = hn::Combine(df, hn::DemoteTo(dh, inv_upper), hn::DemoteTo(dh, inv_lower));
+  inv_lo = hn::Combine(df, hn::DemoteTo(dh, hn::Sub(inv_upper, hn::PromoteTo(dd, hn::UpperHalf(dh, inv_hi)))),
+                       hn::DemoteTo(dh, hn::Sub(inv_lower, hn::PromoteTo(dd, hn::LowerHalf(dh, inv_hi)))));
+}
+
 // softmax of the rows of a group (InGroups) in `taken`, to y: SoftmaxRegularRow's passes 2 and 3
 // in lanes, every term kept (hi in cols, lo in a column buffer).
 template <class DF>
@@ -958,13 +990,10 @@ HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max,
   hn::Vec<WideTag<DF>> sum[2];
   hn::Vec<DF> unused;
   GroupTermSum<false, true>(df, GroupTermLanes(df, max, kScaleSoftmax), cols, lo_cols, n, sum, unused);
-  // 1/S and inv_hi + inv_lo as TermNormalise forms them, lane by lane.
   const auto one = hn::Set(dd, 1.0);
   const auto inv_lower = hn::Div(one, sum[0]), inv_upper = hn::Div(one, sum[1]);
-  const auto inv_hi = hn::Combine(df, hn::DemoteTo(dh, inv_upper), hn::DemoteTo(dh, inv_lower));
-  const auto inv_lo =
-      hn::Combine(df, hn::DemoteTo(dh, hn::Sub(inv_upper, hn::PromoteTo(dd, hn::UpperHalf(dh, inv_hi)))),
-                  hn::DemoteTo(dh, hn::Sub(inv_lower, hn::PromoteTo(dd, hn::LowerHalf(dh, inv_hi)))));
+  hn::Vec<DF> inv_hi, inv_lo;
+  SplitInverse(df, inv_lower, inv_upper, inv_hi, inv_lo);
   for (std::size_t c = 0; c < n; ++c) {
     const auto hi = hn::Load(df, cols + c * G), lo = hn::Load(df, lo_cols + c * G);
     hn::Store(RoundedQuotient<false>(df, hi, lo, inv_hi, inv_lo, inv_lower, inv_upper), df, cols + c * G);
@@ -981,6 +1010,51 @@ HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, flo
   float unused = 0;
   RowTermSumInOrder<false, true>(df, e, z, n, out, lo, sum, unused);
   TermNormalise<true, false>(df, e, z, lo, out, n, 1 / sum);
+}
+
+// The gradient softmax(z) - onehot(label) of the rows of a group in `taken`, to g (labels from
+// row r's on): CrossEntropyGradRows's arithmetic per lane, the label's term apart.
+template <class DF>
+HWY_INLINE void CrossEntropyGradGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken,
+                                      const std::int64_t* labels, float* g) {
+  constexpr std::size_t G = hn::MaxLanes(df);
+  const WideTag<DF> dd;
+  HWY_ALIGN float lo_cols[kGroupMaxN * G], label_lanes[G];
+  for (std::size_t i = 0; i < G; ++i) label_lanes[i] = static_cast<float>(labels[i]);
+  const auto label = hn::Load(df, label_lanes);
+  hn::Vec<WideTag<DF>> rest[2], own[2], inv[2];
+  hn::Vec<DF> unused;
+  GroupTermSum<false, true>(df, GroupTermLanes(df, max, kScaleSoftmax), cols, lo_cols, n, rest, unused, &label, own);
+  const auto one = hn::Set(dd, 1.0);
+  inv[0] = hn::Div(one, hn::Add(rest[0], own[0])), inv[1] = hn::Div(one, hn::Add(rest[1], own[1]));
+  hn::Vec<DF> inv_hi, inv_lo;
+  SplitInverse(df, inv[0], inv[1], inv_hi, inv_lo);
+  for (std::size_t c = 0; c < n; ++c) {
+    const auto hi = hn::Load(df, cols + c * G), lo = hn::Load(df, lo_cols + c * G);
+    hn::Store(RoundedQuotient<false>(df, hi, lo, inv_hi, inv_lo, inv[0], inv[1]), df, cols + c * G);
+  }
+  StoreGroup(df, cols, n, g, taken);
+  HWY_ALIGN double rests[G], invs[G];
+  hn::Store(rest[0], dd, rests), hn::Store(rest[1], dd, rests + G / 2);
+  hn::Store(inv[0], dd, invs), hn::Store(inv[1], dd, invs + G / 2);
+  const unsigned bits = LaneBits(df, taken);
+  for (std::size_t i = 0; i < G; ++i) {
+    if ((bits >> i) & 1) g[i * n + static_cast<std::size_t>(labels[i])] = GradAtLabel(rests[i], invs[i]);
+  }
+}
+
+// The gradient of one row z of n <= kGroupMaxN (max its max) to out, as one lane of
+// CrossEntropyGradGroup.
+HWY_INLINE void CrossEntropyGradRowInOrder(const float* z, std::size_t label, float* out, std::size_t n, float max) {
+  const GroupTag df;
+  const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleSoftmax);
+  HWY_ALIGN float lo[kGroupMaxN];
+  double rest = 0, own = 0;
+  float unused = 0;
+  RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused, label, &own);
+  const double inv = 1 / (rest + own);
+  TermNormalise<true, false>(df, e, z, lo, out, n, inv);
+  out[label] = GradAtLabel(rest, inv);
 }
 
 // log_softmax of the rows of a group in `taken`, to y: (z_i - max) - L rounded once, as Shifted.
@@ -1141,14 +1215,19 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
                           float* lo) {
   const hn::ScalableTag<float> df;
   const double depth = SoftmaxDepth(n);
-  EachRow(
-      x, rows, n,
-      [&](std::size_t r, const float* z) {
-        cross_entropy_grad_special(scan_row(z, n), z, static_cast<std::size_t>(labels[r]), g + r * n, n);
+  const auto label_of = [&](std::size_t r) { return static_cast<std::size_t>(labels[r]); };
+  EachRowOrGroup(
+      x, rows, n, depth,
+      [&](std::size_t r, float* cols, auto max, auto taken) {
+        CrossEntropyGradGroup(GroupTag(), cols, n, max, taken, labels + r, g + r * n);
       },
+      [&](std::size_t r, const float* z, const auto& row) {
+        CrossEntropyGradRowInOrder(z, label_of(r), g + r * n, n, row.max);
+      },
+      [&](std::size_t r, const float* z) { cross_entropy_grad_special(scan_row(z, n), z, label_of(r), g + r * n, n); },
       [&](std::size_t r, const float* z, const RowInfo& row) {
         float* out = g + r * n;
-        const auto label = static_cast<std::size_t>(labels[r]);
+        const std::size_t label = label_of(r);
         const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
         // kStore: the terms kept in out and lo for pass 3 (lo given), else recomputed there.
         const auto passes = [&](auto mask, auto store) {
@@ -1159,7 +1238,7 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
           TermSum<false, kStore, kMask>(df, lanes, z, label + 1, n, out, lo, rest, unused);
           const double inv = 1 / (rest + own);
           TermNormalise<kStore, kMask>(df, lanes, z, lo, out, n, inv);
-          out[label] = rest == 0 ? 0.0f : static_cast<float>(-(rest * inv));  // p - 1 = 1 - 1 = +0
+          out[label] = GradAtLabel(rest, inv);
         };
         WithDepth(row, depth, [&](auto mask) {
           if (lo) passes(mask, std::true_type());

@@ -115,6 +115,9 @@ std::vector<float> run_rows(const Implementation& impl, Function f, const std::v
   if (f == Function::log_softmax) status = impl.f32.log_softmax(x.data(), y.data(), rows, n);
   if (f == Function::logsumexp) status = impl.f32.logsumexp(x.data(), y.data(), rows, n);
   if (f == Function::cross_entropy) status = impl.f32.cross_entropy(x.data(), labels.data(), y.data(), rows, n);
+  if (f == Function::cross_entropy_grad) {
+    status = impl.f32.cross_entropy_grad(x.data(), labels.data(), y.data(), rows, n);
+  }
   EXPECT_EQ(status, SOFTCERT_OK);
   return y;
 }
@@ -359,11 +362,12 @@ TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
   }
 }
 
-// The oracle's cases (one row each) of n <= 256, stacked by n into batches of at least 19 rows,
-// so that the rows go through groups (transposed, a vector's lanes at a time) as well as alone:
-// every output within its bound and 1 ULP.
+// The oracle's cases (one row each) of n <= 256 (groups take n <= 128), stacked by n into batches
+// of 19 rows or more, so that the rows go through groups (transposed, a vector's lanes at a time)
+// as well as alone: every output within its bound and 1 ULP.
 TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
-  for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy}) {
+  for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
+                     Function::cross_entropy_grad}) {
     const std::vector<Case<float>> cases = cases_of(f);
     std::map<std::size_t, std::vector<const Case<float>*>> by_n;
     for (const Case<float>& c : cases) {
@@ -382,10 +386,11 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
         const bool per_row = f == Function::logsumexp || f == Function::cross_entropy;
         std::vector<float> y(per_row ? rows : rows * n);
         const TypedKernels<float>& k = builtin("simd").f32;
-        const int status = f == Function::softmax       ? k.softmax(x.data(), y.data(), rows, n)
-                           : f == Function::log_softmax ? k.log_softmax(x.data(), y.data(), rows, n)
-                           : f == Function::logsumexp   ? k.logsumexp(x.data(), y.data(), rows, n)
-                                                        : k.cross_entropy(x.data(), labels.data(), y.data(), rows, n);
+        const int status = f == Function::softmax         ? k.softmax(x.data(), y.data(), rows, n)
+                           : f == Function::log_softmax   ? k.log_softmax(x.data(), y.data(), rows, n)
+                           : f == Function::logsumexp     ? k.logsumexp(x.data(), y.data(), rows, n)
+                           : f == Function::cross_entropy ? k.cross_entropy(x.data(), labels.data(), y.data(), rows, n)
+                                                          : k.cross_entropy_grad(x.data(), labels.data(), y.data(), rows, n);
         ASSERT_EQ(status, SOFTCERT_OK);
         for (std::size_t r = 0; r < rows; ++r) {
           const Case<float>& c = *batch[r];
@@ -423,7 +428,8 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
       for (std::size_t i = 0; i < n; ++i) x[3 * n + i] = -inf;  // a fully masked row
       x[10 * n + n / 2] = -400;                                  // a deep row (with n > 1)
       x[12 * n] = nan;
-      for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy}) {
+      for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
+                         Function::cross_entropy_grad}) {
         const std::vector<float> batch = run_rows(builtin("simd"), f, x, rows, n);
         const std::size_t per_row = f == Function::logsumexp || f == Function::cross_entropy ? 1 : n;
         for (std::size_t r = 0; r < rows; ++r) {
