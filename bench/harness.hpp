@@ -9,12 +9,14 @@
 // <dtype> is f32 or f64, the element type of input and output.
 // <case> is `batch` (single thread, rows × n = 16M elements), `cache` (single thread, 32K
 // elements: input and output stay in L2) or `threads` (16M elements, rows spread over every core).
+// sigmoid, elementwise, is one row of all the elements (<n> = 16777216 or 32768).
 // The label is `lib`, `peer` or `limit`.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -49,16 +51,36 @@ struct Shape {
   std::size_t elements() const { return rows * n; }
 };
 
-// Every shape measured for one dtype, in report order. f32: batch n ∈ {16, 128, 1024, 8192,
-// 65536, 1048576}; cache n ∈ {16, 128, 1024, 8192, 32768}; threads n ∈ {1024, 65536}. f64 (to
-// keep the run's length in bounds): batch n ∈ {128, 1024, 8192, 65536, 1048576}, the n of issue
-// 7's verdicts; cache n ∈ {128, 1024}; threads n ∈ {1024, 65536}.
+// The shapes of softmax, log_softmax, logsumexp and the limits for one dtype, in report order (the
+// other functions': shapes(Dtype, Fn) below). f32: batch n ∈ {16, 128, 1024, 8192, 65536,
+// 1048576}; cache n ∈ {16, 128, 1024, 8192, 32768}; threads n ∈ {1024, 65536}. f64 (to keep the
+// run's length in bounds): batch n ∈ {128, 1024, 8192, 65536, 1048576}, the n of issue 7's
+// verdicts; cache n ∈ {128, 1024}; threads n ∈ {1024, 65536}.
 const std::vector<Shape>& shapes(Dtype d);
 
-// The functions measured (DESIGN.md §2 names).
-enum class Fn { softmax, log_softmax, logsumexp };
-inline constexpr Fn kFns[] = {Fn::softmax, Fn::log_softmax, Fn::logsumexp};
+// The functions measured: those of the ABI but attention (DESIGN.md §2 names), in its order.
+enum class Fn {
+  softmax,
+  log_softmax,
+  logsumexp,
+  softmax_temperature,
+  sigmoid,
+  cross_entropy,
+  cross_entropy_grad,
+  softmax_backward,
+  masked_softmax,
+};
+inline constexpr Fn kFns[] = {Fn::softmax,       Fn::log_softmax,        Fn::logsumexp,
+                              Fn::softmax_temperature, Fn::sigmoid,     Fn::cross_entropy,
+                              Fn::cross_entropy_grad, Fn::softmax_backward, Fn::masked_softmax};
 std::string_view fn_name(Fn f);
+
+// The shapes measured for function f: softmax, log_softmax and logsumexp on every shape of the
+// dtype (above); the other row functions on fewer, to bound the run's length: batch n ∈ {128,
+// 1024, 65536}, cache n = 1024, threads n = 65536; sigmoid (elementwise: n means nothing to it) on
+// one row of all the elements of each case, so its name carries the element count: batch and
+// threads 16777216, cache 32768. Same shapes for f64.
+const std::vector<Shape>& shapes(Dtype d, Fn f);
 
 // kBatchElements logits of type T (float or double; 64-byte aligned, deterministic, N(0, 3²)),
 // and as many outputs. Both are allocated and touched on the first call for that T, outside any
@@ -68,6 +90,29 @@ template <typename T>
 const T* input();
 template <typename T>
 T* output();
+
+// The inputs of the other functions, deterministic, made on first use (outside any timed loop)
+// and shared like input<T>(), so a run that does not measure a function never makes its inputs:
+// - labels(n): one label per row of n (kBatchElements / n of them), uniform in [0, n); shared by
+//   both dtypes and every case (the cache case uses the first rows).
+// - keep_mask(): kBatchElements bytes, 1 = keep, about 1 in 8 zero (masked out), never a whole
+//   aligned block of 16 masked: no row of the shapes (n a multiple of 16) is fully masked.
+// - upstream<T>(): kBatchElements upstream gradients dy, N(0, 1), softmax_backward's dy.
+// - probabilities<T>(shape): the softmax of the rows of input<T>() cut as `shape` cuts them,
+//   softmax_backward's y: a true softmax (computed one precision above T, rounded once). One
+//   array per dtype, made again (the shape's elements) only when the row length changes, which the
+//   order of the run (function, then n) keeps rare.
+const std::int64_t* labels(std::size_t n);
+const std::uint8_t* keep_mask();
+template <typename T>
+const T* upstream();
+template <typename T>
+const T* probabilities(const Shape& shape);
+
+// softmax_temperature's t: 0.7, a sampling temperature of the kind language models are decoded
+// at (t < 1 sharpens the distribution); not 1, which a kernel may short-cut, and not a power of
+// two, so dividing by it is a real division. Passed as T(kTemperature) to every implementation.
+inline constexpr double kTemperature = 0.7;
 
 // Cores used by the `threads` case: SOFTCERT_BENCH_THREADS, else std::thread::hardware_concurrency().
 unsigned thread_count();
@@ -89,9 +134,10 @@ void add(std::string_view function, std::string_view impl, Kind kind, const Shap
 void register_all();
 
 // After the timed loop: the counters (ns_per_element, items_per_second) and the label, and for a
-// softmax-family function the check that the last call's output (of type shape.dtype) is right:
-// rows 0 and rows-1 against a reference one precision above the output (harness.cc says how
-// precise, and why the tolerance is what it is); a wrong output turns the benchmark into an error.
+// measured function the check that the last call's output (of type shape.dtype) is right: rows 0
+// and rows-1 (sigmoid: its first and last 4096 elements) against a reference one precision above
+// the output (harness.cc says how precise, and why the tolerance is what it is); a wrong output
+// turns the benchmark into an error. register_all() poisons those entries with NaN first.
 void finish(benchmark::State& state, Kind kind, const Shape& shape, std::optional<Fn> checked = std::nullopt);
 
 // A key/value the JSON output carries in its context (versions, CPU capability, ...).

@@ -1,6 +1,10 @@
 // lib's algorithms: every entry of builtin_implementations() (stable, online, accurate, simd, and
-// whatever is added later), every f32 and f64 kernel of the softmax family it provides, called
-// through its ABI table exactly as the certifier and the plugins call it.
+// whatever is added later), every f32 and f64 kernel of the measured functions it provides (all of
+// the ABI's but attention), called through its ABI table exactly as the certifier and the plugins
+// call it. One registration loop and one timed loop for every function; what differs between
+// functions is only how a call is bound to its arrays (run()).
+#include <atomic>
+#include <stdexcept>
 #include <string>
 
 #include "harness.hpp"
@@ -10,55 +14,99 @@ namespace softcert::bench {
 
 namespace {
 
-template <typename T>
-using Kernel = int (*)(const T*, T*, std::size_t, std::size_t);
-
-template <typename T>
-Kernel<T> kernel_of(const Implementation& impl, Fn f) {
-  const TypedKernels<T>& k = impl.kernels<T>();
-  switch (f) {
-    case Fn::softmax: return k.softmax;
-    case Fn::log_softmax: return k.log_softmax;
-    case Fn::logsumexp: return k.logsumexp;
-  }
-  return nullptr;
+// The ABI's Function of the same name (both are DESIGN.md §2's names).
+Function abi_function(Fn f) {
+  for (Function g : kAllFunctions)
+    if (function_name(g) == fn_name(f)) return g;
+  throw std::logic_error("no ABI function named " + std::string(fn_name(f)));
 }
 
-// Where row `first` of the output starts: logsumexp writes one value per row.
-std::size_t out_offset(Fn f, std::size_t first, std::size_t n) { return f == Fn::logsumexp ? first : first * n; }
+// The timed loop of every lib benchmark: call(first, end) runs the kernel on the units [first,
+// end) of the shape (rows, or elements for sigmoid), on this thread for all `units`, or split in
+// contiguous chunks over the pool (threads case). Then finish(), which checks the output.
+template <typename Call>
+void time_calls(benchmark::State& state, Fn f, const Shape& s, std::size_t units, const Call& call) {
+  std::atomic<int> status{0};  // written by every thread of the pool in the threads case
+  if (s.kind == Case::threads) {
+    for (auto _ : state) {
+      parallel_rows(units, [&](std::size_t first, std::size_t end) {
+        const int st = call(first, end);
+        if (st != 0) status.store(st, std::memory_order_relaxed);
+      });
+      benchmark::ClobberMemory();
+    }
+  } else {
+    for (auto _ : state) {
+      const int st = call(0, units);
+      if (st != 0) status.store(st, std::memory_order_relaxed);
+      benchmark::ClobberMemory();
+    }
+  }
+  if (const int st = status.load(); st != 0) {
+    state.SkipWithError(("declined: " + std::string(status_name(st))).c_str());
+    return;
+  }
+  finish(state, Kind::lib, s, f);
+}
 
-// Every kernel of element type T of every builtin, on every shape of that dtype.
+// f's kernel of `k` on shape s: its inputs (made here, outside the timed loop, on first use) and
+// the output, bound to the units [first, end) of one call.
+template <typename T>
+void run(benchmark::State& state, const TypedKernels<T>& k, Fn f, const Shape& s) {
+  const T* x = input<T>();
+  T* y = output<T>();
+  const std::size_t n = s.n;
+  const auto rows = [&](const auto& call) { time_calls(state, f, s, s.rows, call); };
+  switch (f) {
+    case Fn::softmax:
+      return rows([&](std::size_t a, std::size_t b) { return k.softmax(x + a * n, y + a * n, b - a, n); });
+    case Fn::log_softmax:
+      return rows([&](std::size_t a, std::size_t b) { return k.log_softmax(x + a * n, y + a * n, b - a, n); });
+    case Fn::logsumexp:
+      return rows([&](std::size_t a, std::size_t b) { return k.logsumexp(x + a * n, y + a, b - a, n); });
+    case Fn::softmax_temperature: {
+      const T t = static_cast<T>(kTemperature);
+      return rows(
+          [&](std::size_t a, std::size_t b) { return k.softmax_temperature(x + a * n, y + a * n, b - a, n, t); });
+    }
+    case Fn::sigmoid:
+      return time_calls(state, f, s, s.elements(),
+                        [&](std::size_t a, std::size_t b) { return k.sigmoid(x + a, y + a, b - a); });
+    case Fn::cross_entropy: {
+      const std::int64_t* labels = bench::labels(n);
+      return rows(
+          [&](std::size_t a, std::size_t b) { return k.cross_entropy(x + a * n, labels + a, y + a, b - a, n); });
+    }
+    case Fn::cross_entropy_grad: {
+      const std::int64_t* labels = bench::labels(n);
+      return rows([&](std::size_t a, std::size_t b) {
+        return k.cross_entropy_grad(x + a * n, labels + a, y + a * n, b - a, n);
+      });
+    }
+    case Fn::softmax_backward: {
+      const T* probabilities = bench::probabilities<T>(s);
+      const T* dy = upstream<T>();
+      return rows([&](std::size_t a, std::size_t b) {
+        return k.softmax_backward(probabilities + a * n, dy + a * n, y + a * n, b - a, n);
+      });
+    }
+    case Fn::masked_softmax: {
+      const std::uint8_t* keep = keep_mask();
+      return rows(
+          [&](std::size_t a, std::size_t b) { return k.masked_softmax(x + a * n, keep + a * n, y + a * n, b - a, n); });
+    }
+  }
+}
+
+// Every kernel of element type T of every builtin, on every shape of its function and dtype.
 template <typename T>
 void register_typed() {
   for (const Implementation& impl : builtin_implementations()) {
     for (Fn f : kFns) {
-      const Kernel<T> k = kernel_of<T>(impl, f);
-      if (k == nullptr) continue;
-      for (const Shape& s : shapes(dtype_of<T>())) {
-        add(fn_name(f), impl.name, Kind::lib, s, [k, f, s](benchmark::State& state) {
-          const T* x = input<T>();
-          T* y = output<T>();
-          int status = 0;
-          if (s.kind == Case::threads) {
-            for (auto _ : state) {
-              parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
-                const int st = k(x + first * s.n, y + out_offset(f, first, s.n), end - first, s.n);
-                if (st != 0) status = st;
-              });
-              benchmark::ClobberMemory();
-            }
-          } else {
-            for (auto _ : state) {
-              status |= k(x, y, s.rows, s.n);
-              benchmark::ClobberMemory();
-            }
-          }
-          if (status != 0) {
-            state.SkipWithError(("declined: " + std::string(status_name(status))).c_str());
-            return;
-          }
-          finish(state, Kind::lib, s, f);
-        });
+      if (!provides<T>(impl, abi_function(f))) continue;
+      for (const Shape& s : shapes(dtype_of<T>(), f)) {
+        add(fn_name(f), impl.name, Kind::lib, s,
+            [&impl, f, s](benchmark::State& state) { run<T>(state, impl.kernels<T>(), f, s); });
       }
     }
   }

@@ -1,8 +1,12 @@
 // The memory-bound limits, measured in the same run as the kernels: a softmax of a batch that does
 // not fit in cache must at least read and write every element (memcpy of the 16M elements is that
 // limit: 4 B + 4 B per f32 element, 8 B + 8 B per f64 one), and a logsumexp must at least read
-// every element (a read-only sum: 4 B or 8 B). Same shapes, same arrays, same counters as every
-// kernel; label `limit`. Names: <dtype>_copy/memcpy/<case>/1024 and <dtype>_read/sum/<case>/1024.
+// every element (a read-only sum: 4 B or 8 B). The copy is also the limit of log_softmax,
+// softmax_temperature, masked_softmax (which reads 1 B of mask more), cross_entropy_grad and
+// sigmoid; the read that of cross_entropy. softmax_backward reads two arrays (y, dy) and writes
+// one: its limit is c = a + b over the elements (12 B per f32 element, 24 B per f64 one). Same
+// shapes, same arrays, same counters as every kernel; label `limit`. Names:
+// <dtype>_copy/memcpy/<case>/1024, <dtype>_read/sum/<case>/1024, <dtype>_add/a_plus_b/<case>/1024.
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -26,6 +30,13 @@ std::uint32_t read_all(const void* x, std::size_t bytes) {
   for (; i < count; ++i) s += w[i];
   for (std::uint32_t v : words) s += v;
   return s;
+}
+
+// c = a + b: reads two arrays and writes one, vectorised by the compiler (restrict: no aliasing;
+// adding floats in order needs no reassociation).
+template <typename T>
+void add_arrays(const T* __restrict a, const T* __restrict b, T* __restrict c, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) c[i] = a[i] + b[i];
 }
 
 template <typename T>
@@ -64,6 +75,25 @@ void register_typed() {
         }
       } else {
         for (auto _ : state) benchmark::DoNotOptimize(read_all(x, s.elements() * sizeof(T)));
+      }
+      finish(state, Kind::limit, s);
+    });
+    add("add", "a_plus_b", Kind::limit, s, [s](benchmark::State& state) {
+      const T* a = input<T>();
+      const T* b = upstream<T>();
+      T* c = output<T>();
+      if (s.kind == Case::threads) {
+        for (auto _ : state) {
+          parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
+            add_arrays(a + first * s.n, b + first * s.n, c + first * s.n, (end - first) * s.n);
+          });
+          benchmark::ClobberMemory();
+        }
+      } else {
+        for (auto _ : state) {
+          add_arrays(a, b, c, s.elements());
+          benchmark::ClobberMemory();
+        }
       }
       finish(state, Kind::limit, s);
     });

@@ -23,16 +23,26 @@ from collections import defaultdict
 
 DTYPES = ["f32", "f64"]
 ELEMENT_BYTES = {"f32": 4, "f64": 8}
-FUNCTIONS = ["softmax", "log_softmax", "logsumexp"]
+# The sections, in this order: issue 7's three functions, then the rest of the ABI's (attention aside).
+FUNCTIONS = ["softmax", "log_softmax", "logsumexp", "softmax_temperature", "sigmoid", "cross_entropy",
+             "cross_entropy_grad", "softmax_backward", "masked_softmax"]
 CASES = ["batch", "cache", "threads"]
+# sigmoid has no rows: one row of all the elements, its tables list the element count.
+ELEMENTWISE = {"sigmoid"}
+# Arrays of elements each function reads (softmax_backward: y and dy), and its bytes read per element
+# besides them (masked_softmax's keep mask).
+INPUT_ARRAYS = {"softmax_backward": 2}
+EXTRA_INPUT_BYTES = {"masked_softmax": 1}
 
 
-def case_title(dtype, case):
+def case_title(dtype, case, function="softmax"):
+    size = "16M elements" if function in ELEMENTWISE else "rows × n = 16M elements"
     if case == "batch":
-        return f"single thread, rows × n = 16M elements ({16 * ELEMENT_BYTES[dtype]} MiB in)"
+        mib = 16 * (ELEMENT_BYTES[dtype] * INPUT_ARRAYS.get(function, 1) + EXTRA_INPUT_BYTES.get(function, 0))
+        return f"single thread, {size} ({mib} MiB in)"
     if case == "cache":
-        return "single thread, rows × n = 32K elements (in cache)"
-    return "rows × n = 16M elements, rows spread over every core"
+        return f"single thread, {size.replace('16M', '32K')} (in cache)"
+    return f"{size}, " + ("split" if function in ELEMENTWISE else "rows spread") + " over every core"
 
 # Issue 7, "Done when": speed-up over the fastest peer at every n of the batch from 128 to 1M,
 # and the memory-bound limit on the 16M-element batch.
@@ -41,7 +51,14 @@ MEMORY_RATIO_ALLOWED = 1.25
 DONE_WHEN_N = [128, 1024, 8192, 65536, 1048576]
 # The limit of each function: softmax and log_softmax read and write every element (memcpy: 4 B + 4 B
 # per f32 element, 8 B + 8 B per f64 one), logsumexp only reads it (a read-only sum: 4 B or 8 B).
-LIMIT_OF = {"softmax": "copy", "log_softmax": "copy", "logsumexp": "read"}
+# Likewise the copy for the other functions with an output per element (masked_softmax reads 1 B of
+# mask more, not counted), the read for cross_entropy; softmax_backward reads two arrays and writes
+# one (c = a + b: 12 B per f32 element, 24 B per f64 one).
+LIMIT_OF = {"softmax": "copy", "log_softmax": "copy", "logsumexp": "read", "softmax_temperature": "copy",
+            "sigmoid": "copy", "cross_entropy": "read", "cross_entropy_grad": "copy", "softmax_backward": "add",
+            "masked_softmax": "copy"}
+# Elements moved per element by each limit.
+LIMIT_ELEMENTS = {"copy": 2, "read": 1, "add": 3}
 
 
 def parse_name(name):
@@ -153,14 +170,17 @@ def main():
             if not ns:
                 continue
             lim = limit(dtype, function, case)
-            w(f"### {case}: {case_title(dtype, case)}")
+            w(f"### {case}: {case_title(dtype, case, function)}")
             w("")
-            moved = (2 if LIMIT_OF[function] == "copy" else 1) * ELEMENT_BYTES[dtype]
+            moved = LIMIT_ELEMENTS[LIMIT_OF[function]] * ELEMENT_BYTES[dtype]
+            extra = EXTRA_INPUT_BYTES.get(function)
             w(f"Memory-bound limit ({LIMIT_OF[function]}: {moved} B per element"
               + ("" if case != "cache" else ", from cache") + f"): {fmt(lim)} ns/element"
-              + (f" = {moved / lim:.1f} GB/s." if lim else "."))
+              + (f" = {moved / lim:.1f} GB/s" if lim else "")
+              + (f"; {function} also reads {extra} B of mask per element, not in the limit." if extra else "."))
             w("")
-            header = ["n"] + f_lib + f_peers + ["best lib", "fastest peer", "speed-up", "best lib / limit"]
+            header = (["elements" if function in ELEMENTWISE else "n"] + f_lib + f_peers
+                      + ["best lib", "fastest peer", "speed-up", "best lib / limit"])
             w("| " + " | ".join(header) + " |")
             w("|" + "|".join(["---:"] * len(header)) + "|")
             for n in ns:
@@ -180,7 +200,7 @@ def main():
             w("")
         shown = {k: e for k, e in errors.items() if k[0] == dtype and k[1] == function}
         for (d, f, i, c, n), e in sorted(shown.items()):
-            w(f"- error: {i} {c} n = {n}: {e}")
+            w(f"- error: {i} {c} {'elements' if function in ELEMENTWISE else 'n'} = {n}: {e}")
         if shown:
             w("")
 

@@ -2,7 +2,7 @@
 # The one command of issue 7's benchmarks: builds softcert_bench (release preset), runs it, and
 # regenerates docs/performance.md from the run (bench/report.py).
 #
-#   bash bench/run.sh                      # the full run (about 5-10 minutes; keep the machine quiet)
+#   bash bench/run.sh                      # the full run (about 10-20 minutes; keep the machine quiet)
 #   bash bench/run.sh --benchmark_filter=/1024/ --benchmark_min_time=0.01   # a quick smoke
 #
 # Arguments are passed to softcert_bench after the defaults (3 repetitions of at least 0.2 s each;
