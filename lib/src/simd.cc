@@ -1241,10 +1241,15 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
       [&](std::size_t r, const float* z, const RowInfo& row) {
         float* out = g + r * n;
         const std::size_t label = label_of(r);
-        const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
         // kStore: the terms kept in out and lo for pass 3 (lo given), else recomputed there.
         const auto passes = [&](auto mask, auto store) {
           constexpr bool kMask = decltype(mask)::value, kStore = decltype(store)::value;
+          // A deep row keeps log-sums' floor, not softmax's: the label's entry at the max sums the
+          // terms below e^-104 that softmax drops (each rounds to 0 alone, n of them need not).
+          // Its quotient is in f64 (kMask), so the larger scale costs nothing there.
+          const TermLanes<hn::ScalableTag<float>> lanes(
+              df, kMask ? MakeTermRow(row.max, kFloorLogSum, kScaleLogSum)
+                        : MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
           double rest = 0, own = 0, unused = 0;
           TermSum<false, kStore, kMask>(df, lanes, z, 0, label, out, lo, rest, unused);
           TermSum<false, kStore, kMask>(df, lanes, z, label, label + 1, out, lo, own, unused);

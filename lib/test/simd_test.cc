@@ -328,6 +328,30 @@ TEST(Simd, DeepRowsWithinOneUlp) {
   }
 }
 
+// The gradient's label entry at the max is -(Σ_{j != y} e_j) / S: where every other entry lies
+// about 100 below the max it is a subnormal built from terms that softmax drops (below e^-104 each,
+// an output of its own rounds to 0), but n of them can add up to ULPs of the sum. Found by the
+// certifier's subnormal_spread regime (up to 1.6 ULP); dropping them again gives 2.2 ULP here.
+TEST(Simd, GradientAtTheMaxKeepsTermsBelowSoftmaxsFloor) {
+  std::mt19937_64 rng(41);
+  std::uniform_real_distribution<float> depth(-112.0f, -96.0f);
+  std::vector<Case<float>> cases;
+  for (std::size_t i = 0; i < 64; ++i) {
+    Case<float> c;
+    c.function = Function::cross_entropy_grad;
+    c.x.resize(2 + i % 40);
+    for (float& v : c.x) v = depth(rng);
+    c.label = static_cast<std::int64_t>(rng() % c.x.size());
+    c.x[static_cast<std::size_t>(c.label)] = 0;
+    fill_exact(c);
+    cases.push_back(c);
+  }
+  for_each_target([&](const std::string&) {
+    const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
+    EXPECT_LE(a.max_ulp, 1.0) << a.worst;
+  });
+}
+
 // Rows at the edges of pass 2's f32 path (simd.cc): maxima just inside and outside the exact-shift
 // bound |max| = 350 (beyond it u_i = z_i - max), spreads just inside and outside the floors (104,
 // 150) and the softmax depth 69.3 - ln n where pass 3 switches to f64 rounding, and ties with the
