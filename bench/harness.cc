@@ -31,21 +31,6 @@ std::string_view case_name(Case c) {
 
 std::string_view dtype_name(Dtype d) { return d == Dtype::f32 ? "f32" : "f64"; }
 
-std::string_view fn_name(Fn f) {
-  switch (f) {
-    case Fn::softmax: return "softmax";
-    case Fn::log_softmax: return "log_softmax";
-    case Fn::logsumexp: return "logsumexp";
-    case Fn::softmax_temperature: return "softmax_temperature";
-    case Fn::sigmoid: return "sigmoid";
-    case Fn::cross_entropy: return "cross_entropy";
-    case Fn::cross_entropy_grad: return "cross_entropy_grad";
-    case Fn::softmax_backward: return "softmax_backward";
-    case Fn::masked_softmax: return "masked_softmax";
-  }
-  return "?";
-}
-
 const std::vector<Shape>& shapes(Dtype d) {
   const auto make = [](Dtype t, std::initializer_list<std::size_t> batch, std::initializer_list<std::size_t> cache) {
     std::vector<Shape> v;

@@ -15,6 +15,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,8 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "softcert/implementation.hpp"
 
 namespace softcert::bench {
 
@@ -58,22 +61,17 @@ struct Shape {
 // verdicts; cache n ∈ {128, 1024}; threads n ∈ {1024, 65536}.
 const std::vector<Shape>& shapes(Dtype d);
 
-// The functions measured: those of the ABI but attention (DESIGN.md §2 names), in its order.
-enum class Fn {
-  softmax,
-  log_softmax,
-  logsumexp,
-  softmax_temperature,
-  sigmoid,
-  cross_entropy,
-  cross_entropy_grad,
-  softmax_backward,
-  masked_softmax,
-};
-inline constexpr Fn kFns[] = {Fn::softmax,       Fn::log_softmax,        Fn::logsumexp,
-                              Fn::softmax_temperature, Fn::sigmoid,     Fn::cross_entropy,
-                              Fn::cross_entropy_grad, Fn::softmax_backward, Fn::masked_softmax};
-std::string_view fn_name(Fn f);
+// The functions measured: the ABI's own enumeration (softcert/implementation.hpp), in its order,
+// attention aside; named as the ABI names them.
+using Fn = Function;
+inline constexpr auto kFns = [] {
+  std::array<Fn, std::size(kAllFunctions) - 1> fns{};
+  std::size_t i = 0;
+  for (Fn f : kAllFunctions)
+    if (f != Fn::attention) fns[i++] = f;
+  return fns;
+}();
+inline std::string_view fn_name(Fn f) { return function_name(f); }
 
 // The shapes measured for function f: softmax, log_softmax and logsumexp on every shape of the
 // dtype (above); the other row functions on fewer, to bound the run's length: batch n ∈ {128,

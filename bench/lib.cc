@@ -4,7 +4,6 @@
 // call it. One registration loop and one timed loop for every function; what differs between
 // functions is only how a call is bound to its arrays (run()).
 #include <atomic>
-#include <stdexcept>
 #include <string>
 
 #include "harness.hpp"
@@ -13,13 +12,6 @@
 namespace softcert::bench {
 
 namespace {
-
-// The ABI's Function of the same name (both are DESIGN.md §2's names).
-Function abi_function(Fn f) {
-  for (Function g : kAllFunctions)
-    if (function_name(g) == fn_name(f)) return g;
-  throw std::logic_error("no ABI function named " + std::string(fn_name(f)));
-}
 
 // The timed loop of every lib benchmark: call(first, end) runs the kernel on the units [first,
 // end) of the shape (rows, or elements for sigmoid), on this thread for all `units`, or split in
@@ -103,7 +95,7 @@ template <typename T>
 void register_typed() {
   for (const Implementation& impl : builtin_implementations()) {
     for (Fn f : kFns) {
-      if (!provides<T>(impl, abi_function(f))) continue;
+      if (!provides<T>(impl, f)) continue;
       for (const Shape& s : shapes(dtype_of<T>(), f)) {
         add(fn_name(f), impl.name, Kind::lib, s,
             [&impl, f, s](benchmark::State& state) { run<T>(state, impl.kernels<T>(), f, s); });
