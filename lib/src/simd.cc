@@ -993,81 +993,58 @@ HWY_INLINE void SplitInverse(DF df, hn::Vec<WideTag<DF>> inv_lower, hn::Vec<Wide
 }
 
 // softmax of the rows of a group (InGroups) in `taken`, to y: SoftmaxRegularRow's passes 2 and 3
-// in lanes, every term kept (hi in cols, lo in a column buffer).
+// in lanes, every term kept (hi in cols, lo in a column buffer). With labels (row i's at labels[i]),
+// the gradient softmax(z) - onehot(label) instead: CrossEntropyGradRows's arithmetic per lane, the
+// label's term apart.
 template <class DF>
-HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y) {
-  constexpr std::size_t G = hn::MaxLanes(df);
-  const WideTag<DF> dd;
-  const hn::Half<DF> dh;
-  HWY_ALIGN float lo_cols[kGroupMaxN * G];
-  hn::Vec<WideTag<DF>> sum[2];
-  hn::Vec<DF> unused;
-  GroupTermSum<false, true>(df, GroupTermLanes(df, max, kScaleSoftmax), cols, lo_cols, n, sum, unused);
-  const auto one = hn::Set(dd, 1.0);
-  const auto inv_lower = hn::Div(one, sum[0]), inv_upper = hn::Div(one, sum[1]);
-  hn::Vec<DF> inv_hi, inv_lo;
-  SplitInverse(df, inv_lower, inv_upper, inv_hi, inv_lo);
-  for (std::size_t c = 0; c < n; ++c) {
-    const auto hi = hn::Load(df, cols + c * G), lo = hn::Load(df, lo_cols + c * G);
-    hn::Store(RoundedQuotient<false>(df, hi, lo, inv_hi, inv_lo, inv_lower, inv_upper), df, cols + c * G);
-  }
-  StoreGroup(df, cols, n, y, taken);
-}
-
-// softmax of one row z of n <= kGroupMaxN (max its max) to out, as one lane of SoftmaxGroup.
-HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, float max) {
-  const GroupTag df;
-  const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleSoftmax);
-  HWY_ALIGN float lo[kGroupMaxN];
-  double sum = 0;
-  float unused = 0;
-  RowTermSumInOrder<false, true>(df, e, z, n, out, lo, sum, unused);
-  TermNormalise<true, false>(df, e, z, lo, out, n, 1 / sum);
-}
-
-// The gradient softmax(z) - onehot(label) of the rows of a group in `taken`, to g (labels from
-// row r's on): CrossEntropyGradRows's arithmetic per lane, the label's term apart.
-template <class DF>
-HWY_INLINE void CrossEntropyGradGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken,
-                                      const std::int64_t* labels, float* g) {
+HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y,
+                             const std::int64_t* labels = nullptr) {
   constexpr std::size_t G = hn::MaxLanes(df);
   const WideTag<DF> dd;
   HWY_ALIGN float lo_cols[kGroupMaxN * G], label_lanes[G];
-  for (std::size_t i = 0; i < G; ++i) label_lanes[i] = static_cast<float>(labels[i]);
-  const auto label = hn::Load(df, label_lanes);
   hn::Vec<WideTag<DF>> rest[2], own[2], inv[2];
   hn::Vec<DF> unused;
-  GroupTermSum<false, true>(df, GroupTermLanes(df, max, kScaleSoftmax), cols, lo_cols, n, rest, unused, &label, own);
+  const TermLanes<DF> e = GroupTermLanes(df, max, kScaleSoftmax);
+  if (labels) {
+    for (std::size_t i = 0; i < G; ++i) label_lanes[i] = static_cast<float>(labels[i]);
+    const auto label = hn::Load(df, label_lanes);
+    GroupTermSum<false, true>(df, e, cols, lo_cols, n, rest, unused, &label, own);
+  } else {
+    GroupTermSum<false, true>(df, e, cols, lo_cols, n, rest, unused);
+  }
   const auto one = hn::Set(dd, 1.0);
-  inv[0] = hn::Div(one, hn::Add(rest[0], own[0])), inv[1] = hn::Div(one, hn::Add(rest[1], own[1]));
+  for (int h = 0; h < 2; ++h) inv[h] = hn::Div(one, labels ? hn::Add(rest[h], own[h]) : rest[h]);
   hn::Vec<DF> inv_hi, inv_lo;
   SplitInverse(df, inv[0], inv[1], inv_hi, inv_lo);
   for (std::size_t c = 0; c < n; ++c) {
     const auto hi = hn::Load(df, cols + c * G), lo = hn::Load(df, lo_cols + c * G);
     hn::Store(RoundedQuotient<false>(df, hi, lo, inv_hi, inv_lo, inv[0], inv[1]), df, cols + c * G);
   }
-  StoreGroup(df, cols, n, g, taken);
+  StoreGroup(df, cols, n, y, taken);
+  if (!labels) return;
   HWY_ALIGN double rests[G], invs[G];
   hn::Store(rest[0], dd, rests), hn::Store(rest[1], dd, rests + G / 2);
   hn::Store(inv[0], dd, invs), hn::Store(inv[1], dd, invs + G / 2);
   const unsigned bits = LaneBits(df, taken);
   for (std::size_t i = 0; i < G; ++i) {
-    if ((bits >> i) & 1) g[i * n + static_cast<std::size_t>(labels[i])] = GradAtLabel(rests[i], invs[i]);
+    if ((bits >> i) & 1) y[i * n + static_cast<std::size_t>(labels[i])] = GradAtLabel(rests[i], invs[i]);
   }
 }
 
-// The gradient of one row z of n <= kGroupMaxN (max its max) to out, as one lane of
-// CrossEntropyGradGroup.
-HWY_INLINE void CrossEntropyGradRowInOrder(const float* z, std::size_t label, float* out, std::size_t n, float max) {
+// softmax of one row z of n <= kGroupMaxN (max its max) to out, as one lane of SoftmaxGroup; with
+// label, the gradient.
+HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, float max,
+                                  const std::size_t* label = nullptr) {
   const GroupTag df;
   const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleSoftmax);
   HWY_ALIGN float lo[kGroupMaxN];
   double rest = 0, own = 0;
   float unused = 0;
-  RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused, label, &own);
-  const double inv = 1 / (rest + own);
+  if (label) RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused, *label, &own);
+  else RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused);
+  const double inv = 1 / (label ? rest + own : rest);
   TermNormalise<true, false>(df, e, z, lo, out, n, inv);
-  out[label] = GradAtLabel(rest, inv);
+  if (label) out[*label] = GradAtLabel(rest, inv);
 }
 
 // log_softmax of the rows of a group in `taken`, to y: (z_i - max) - L rounded once, as Shifted.
@@ -1232,10 +1209,11 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
   EachRowOrGroup(
       x, g, rows, n, depth,
       [&](std::size_t r, float* cols, auto max, auto taken) {
-        CrossEntropyGradGroup(GroupTag(), cols, n, max, taken, labels + r, g + r * n);
+        SoftmaxGroup(GroupTag(), cols, n, max, taken, g + r * n, labels + r);
       },
       [&](std::size_t r, const float* z, const auto& row) {
-        CrossEntropyGradRowInOrder(z, label_of(r), g + r * n, n, row.max);
+        const std::size_t label = label_of(r);
+        SoftmaxRowInOrder(z, g + r * n, n, row.max, &label);
       },
       [&](std::size_t r, const float* z) { cross_entropy_grad_special(scan_row(z, n), z, label_of(r), g + r * n, n); },
       [&](std::size_t r, const float* z, const RowInfo& row) {
