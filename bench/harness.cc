@@ -452,6 +452,15 @@ void parallel_rows(std::size_t rows, const std::function<void(std::size_t, std::
   pool.run(job);
 }
 
+void time_units(benchmark::State& state, const Shape& s, std::size_t units,
+                const std::function<void(std::size_t, std::size_t)>& body) {
+  for (auto _ : state) {
+    if (s.kind == Case::threads) parallel_rows(units, body);
+    else body(0, units);
+    benchmark::ClobberMemory();
+  }
+}
+
 namespace {
 
 struct Pending {

@@ -119,6 +119,12 @@ unsigned thread_count();
 // thread of a persistent pool (the caller runs chunk 0), and returns when all are done.
 void parallel_rows(std::size_t rows, const std::function<void(std::size_t, std::size_t)>& body);
 
+// The timed loop of a benchmark over the units [0, units) of shape s (its rows, or its elements):
+// each iteration runs body(first, end) on this thread for all of them, or split over the pool
+// (parallel_rows) in the `threads` case, then clobbers memory.
+void time_units(benchmark::State& state, const Shape& s, std::size_t units,
+                const std::function<void(std::size_t, std::size_t)>& body);
+
 enum class Kind { lib, peer, limit };
 
 // Adds `run` as <dtype>_<function>/<impl>/<case>/<n> (dtype: shape.dtype), timed in real time.

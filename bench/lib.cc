@@ -19,21 +19,9 @@ namespace {
 template <typename Call>
 void time_calls(benchmark::State& state, Fn f, const Shape& s, std::size_t units, const Call& call) {
   std::atomic<int> status{0};  // written by every thread of the pool in the threads case
-  if (s.kind == Case::threads) {
-    for (auto _ : state) {
-      parallel_rows(units, [&](std::size_t first, std::size_t end) {
-        const int st = call(first, end);
-        if (st != 0) status.store(st, std::memory_order_relaxed);
-      });
-      benchmark::ClobberMemory();
-    }
-  } else {
-    for (auto _ : state) {
-      const int st = call(0, units);
-      if (st != 0) status.store(st, std::memory_order_relaxed);
-      benchmark::ClobberMemory();
-    }
-  }
+  time_units(state, s, units, [&](std::size_t first, std::size_t end) {
+    if (const int st = call(first, end); st != 0) status.store(st, std::memory_order_relaxed);
+  });
   if (const int st = status.load(); st != 0) {
     state.SkipWithError(("declined: " + std::string(status_name(st))).c_str());
     return;

@@ -47,24 +47,15 @@ void register_typed() {
     add("copy", "memcpy", Kind::limit, s, [s](benchmark::State& state) {
       const T* x = input<T>();
       T* y = output<T>();
-      const std::size_t count = s.elements();
-      if (s.kind == Case::threads) {
-        for (auto _ : state) {
-          parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
-            std::memcpy(y + first * s.n, x + first * s.n, (end - first) * s.n * sizeof(T));
-          });
-          benchmark::ClobberMemory();
-        }
-      } else {
-        for (auto _ : state) {
-          std::memcpy(y, x, count * sizeof(T));
-          benchmark::ClobberMemory();
-        }
-      }
+      time_units(state, s, s.rows, [&](std::size_t first, std::size_t end) {
+        std::memcpy(y + first * s.n, x + first * s.n, (end - first) * s.n * sizeof(T));
+      });
       finish(state, Kind::limit, s);
     });
     add("read", "sum", Kind::limit, s, [s](benchmark::State& state) {
       const T* x = input<T>();
+      // Its own loop, not time_units: through it the single-thread read measured 0.09 ns/element in
+      // cache against 0.06 written out (the limit must not carry the harness's cost).
       if (s.kind == Case::threads) {
         for (auto _ : state) {
           std::atomic<std::uint32_t> sum{0};
@@ -82,19 +73,9 @@ void register_typed() {
       const T* a = input<T>();
       const T* b = upstream<T>();
       T* c = output<T>();
-      if (s.kind == Case::threads) {
-        for (auto _ : state) {
-          parallel_rows(s.rows, [&](std::size_t first, std::size_t end) {
-            add_arrays(a + first * s.n, b + first * s.n, c + first * s.n, (end - first) * s.n);
-          });
-          benchmark::ClobberMemory();
-        }
-      } else {
-        for (auto _ : state) {
-          add_arrays(a, b, c, s.elements());
-          benchmark::ClobberMemory();
-        }
-      }
+      time_units(state, s, s.rows, [&](std::size_t first, std::size_t end) {
+        add_arrays(a + first * s.n, b + first * s.n, c + first * s.n, (end - first) * s.n);
+      });
       finish(state, Kind::limit, s);
     });
   }
