@@ -18,9 +18,9 @@
 //      sum without one max's own term 1: pass 2 sums the terms below the max and counts the ties
 //      apart); logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with
 //      the label's term summed apart.
-// Rows of n <= 64 (softmax, log_softmax, logsumexp, cross_entropy and its gradient) do the same
-// arithmetic with one row per lane, 8 rows at a time, transposed ("Short rows" below): a short
-// row's fixed costs are then shared by 8 rows.
+// Short rows (n <= 64 for softmax, log_softmax and the gradient, n <= 128 for logsumexp and
+// cross_entropy) do the same arithmetic with one row per lane, 8 rows at a time, transposed
+// ("Short rows" below): a short row's fixed costs are then shared by 8 rows.
 // softmax_temperature keeps an f64-lane pass 2 ((z_i - max) / t is not a float), and sigmoid is
 // one f64-lane exp per input.
 // logsumexp = max + L cancels where max < 0 and lse ≈ 0: there L is recomputed with glibc's exp
@@ -641,10 +641,19 @@ inline float GradAtLabel(double rest, double inv) { return rest == 0 ? 0.0f : st
 // The lanes of a group: 8 at most (an AVX-512 target uses 256-bit vectors here), 4 on SSE4; the
 // scalar target has no lane arithmetic (kGroupMaxN 0).
 using GroupTag = hn::CappedTag<float, 8>;
-// Up to 64, groups gained in cache and out of it in ad hoc measurements (rows of 16M elements in
-// all: n = 32, 1.2-1.4 ns/element against 1.9-2.3 row by row; n = 64 as fast or faster). At 128
-// they still gained in cache but lost out of it (2.0-2.2 against 1.3-1.7, prefetches and all).
-constexpr std::size_t kGroupMaxN = HWY_TARGET == HWY_SCALAR ? 0 : 64;
+// The longest rows that take lane arithmetic: kGroupMaxN where a row has one output (logsumexp,
+// cross_entropy), kGroupMaxRowOut where it has a row of them (softmax, log_softmax, the gradient).
+// Measured ad hoc (rows of 16M elements in all, out of cache, and of 32K, in cache):
+//   - a row of outputs: up to 64, groups gained in and out of cache (n = 32, 1.2-1.4 ns/element
+//     against 1.9-2.3 row by row; n = 64 as fast or faster). At 128 they gained in cache but lost
+//     out of it (1.5-2.1 against 1.2-1.6): the group's outputs go out at its end, 8 rows of stores
+//     that miss the cache at once, where a row's own passes spread them over its arithmetic.
+//     Prefetching y (for reading or writing), staging the rows before storing them and fetching x
+//     into L2 only did not change that.
+//   - one output per row: at 128 groups gained in and out of cache (logsumexp 1.07-1.14 against
+//     1.44-1.61, cross_entropy 1.08-1.28 against 1.57-1.63); at 256 they lost out of cache.
+constexpr std::size_t kGroupMaxN = HWY_TARGET == HWY_SCALAR ? 0 : 128;
+constexpr std::size_t kGroupMaxRowOut = HWY_TARGET == HWY_SCALAR ? 0 : 64;
 
 // A row of n <= kGroupMaxN takes lane arithmetic where it is regular and min - max, rounded to
 // f32, is at least this (for rows no deeper than depth): the rounding is within 2^-24 of the
@@ -926,14 +935,15 @@ HWY_INLINE void InGroups(const float* x, float* y, std::size_t rows, std::size_t
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // Runs each row r of x (rows × n): pass 1, then special(r, z) where the row is special (NaN, +inf,
-// only -inf: special.hpp's business); else, for n <= kGroupMaxN where ShallowRow, lane
+// only -inf: special.hpp's business); else, for n <= kGroupMaxN (kGroupMaxRowOut where y holds
+// rows of outputs) where ShallowRow, lane
 // arithmetic: group(r, cols, max, taken) for whole groups (InGroups), in_order(r, z, row) for a
 // row alone (generic lambdas for these two: the scalar target has neither); regular(r, z, row)
 // for the others.
 template <class Group, class InOrder, class Special, class Regular>
 HWY_INLINE void EachRowOrGroup(const float* x, float* y, std::size_t rows, std::size_t n, double depth, Group&& group,
                                InOrder&& in_order, Special&& special, Regular&& regular) {
-  const bool short_rows = n <= kGroupMaxN;
+  const bool short_rows = n <= (y ? kGroupMaxRowOut : kGroupMaxN);
   const auto one = [&](std::size_t r) {
     const float* z = x + r * n;
     const RowInfo row = ScanRow(z, n);

@@ -386,7 +386,7 @@ TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
   }
 }
 
-// The oracle's cases (one row each) of n <= 256 (groups take n <= 64), stacked by n into batches
+// The oracle's cases (one row each) of n <= 256 (groups take n <= 64, log-sums n <= 128), stacked by n into batches
 // of 19 rows or more, so that the rows go through groups (transposed, a vector's lanes at a time)
 // as well as alone: every output within its bound and 1 ULP.
 TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
@@ -435,7 +435,7 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
   }
 }
 
-// Rows of n <= 64 go in groups of a vector's lanes where they can (transposed) and alone in their
+// Short rows (n <= 64, log-sums n <= 128) go in groups of a vector's lanes where they can (transposed) and alone in their
 // own layout where they cannot: the two must give the same bits, whatever rows surround a row.
 // 19 rows: two whole groups of 8 (4 on SSE4: four) and a rest; special and deep rows inside groups.
 // (What this can see is the rows' layout and routing: a different order of the f64 sum moves S by
@@ -444,7 +444,7 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
   std::mt19937_64 rng(3);
   std::normal_distribution<float> g(0, 10);
   for_each_target([&](const std::string&) {
-    for (std::size_t n : {1, 3, 8, 13, 16, 63, 64, 65, 128, 4099}) {
+    for (std::size_t n : {1, 3, 8, 13, 16, 63, 64, 65, 127, 128, 129, 4099}) {
       const std::size_t rows = 19;
       std::vector<float> x(rows * n);
       for (float& v : x) v = g(rng);
