@@ -325,10 +325,6 @@ HWY_INLINE hn::Vec<D> ExpSmall(D d, hn::Vec<D> x) {
   p = hn::MulAdd(p, x, hn::Set(d, 1.0));
   return hn::MulAdd(p, x, hn::Set(d, 1.0));
 }
-inline double ExpSmall(double x) {
-  const hn::CappedTag<double, 1> d;
-  return hn::GetLane(ExpSmall(d, hn::Set(d, x)));
-}
 
 // The lanes of one target's pass 2: constants broadcast once per row.
 template <class DF>
@@ -600,19 +596,35 @@ HWY_INLINE void RowNormalise(const float* z, const double* store, float* y, std:
   }
 }
 
-// log Σ_j exp(z_j - m) as log1p of the sum without one max's own term 1 (no cancellation where
-// the max dominates): the terms below the max in f32 lanes, times exp(c - m_s), plus the other ties.
+// 2^-scale · exp(c - m_s), from r_max = m_s - c: what a log-sum's rest is multiplied by. Formed
+// before pass 2, which does not need it, so that its chain of latencies overlaps the terms'.
+template <class D>
+HWY_INLINE hn::Vec<D> RestFactor(D d, hn::Vec<D> r_max) {
+  return hn::Mul(hn::Set(d, kUnscaleLogSum), ExpSmall(d, hn::Neg(r_max)));
+}
+
+// L = log Σ_j exp(z_j - m) = log1p((ties - 1) + rest · factor) in f64 lanes: log1p of the sum
+// without one max's own term 1 (no cancellation where the max dominates), from pass 2's rest (the
+// terms below the max) and ties (the entries at the max) and RestFactor. rest · factor is exact
+// scaling times exp(c - m_s) (rest >= 2^-150 · 2^scale or 0: far from the subnormal range);
+// Highway's log1p is within 2 ULP of f64.
+template <class D>
+HWY_INLINE hn::Vec<D> LogSumOfRest(D d, hn::Vec<D> rest, hn::Vec<D> ties, hn::Vec<D> factor) {
+  return hn::Log1p(d, hn::Add(hn::Add(ties, hn::Set(d, -1.0)), hn::Mul(rest, factor)));
+}
+
+// L of a row, pass 2 in f32 lanes.
 HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   const hn::ScalableTag<float> df;
+  const hn::CappedTag<double, 1> d1;
   const TermRow term_row = MakeTermRow(row.max, kFloorLogSum, kScaleLogSum);
+  const auto factor = RestFactor(d1, hn::Set(d1, term_row.r_max));
   const TermLanes<hn::ScalableTag<float>> lanes(df, term_row);
   double rest = 0, ties = 0;
   WithDepth(row, -kFloorLogSum, [&](auto mask) {
     TermSum<true, false, decltype(mask)::value>(df, lanes, z, 0, n, nullptr, nullptr, rest, ties);
   });
-  // Times 2^-scale exactly (rest >= 2^-150 · 2^scale or 0: far from the subnormal range).
-  rest = rest * kUnscaleLogSum * ExpSmall(-term_row.r_max);
-  return std::log1p((ties - 1) + rest);
+  return hn::GetLane(LogSumOfRest(d1, hn::Set(d1, rest), hn::Set(d1, ties), factor));
 }
 
 // The gradient's label entry p_y - 1 = -(Σ_{j != y} e_j) / S from rest = Σ_{j != y} e_j and inv =
@@ -867,14 +879,6 @@ HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z,
   ties = static_cast<float>(tie_count);
 }
 
-// L = log Σ_j exp(z_j - m) = log1p((ties - 1) + rest · 2^-scale · exp(c - m_s)) in f64 lanes, from
-// pass 2's rest and ties and m_s - c (LogSum's arithmetic, with Highway's log1p: within 2 ULP).
-template <class D>
-HWY_INLINE hn::Vec<D> LogSumOfRest(D d, hn::Vec<D> rest, hn::Vec<D> ties, hn::Vec<D> r_max) {
-  const auto scaled = hn::Mul(hn::Mul(rest, hn::Set(d, kUnscaleLogSum)), ExpSmall(d, hn::Neg(r_max)));
-  return hn::Log1p(d, hn::Add(hn::Add(ties, hn::Set(d, -1.0)), scaled));
-}
-
 // L of each lane's row of a group, for the lower (l[0]) and upper (l[1]) half of the lanes.
 template <class DF>
 HWY_INLINE void GroupLogSum(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Vec<WideTag<DF>>* l) {
@@ -882,10 +886,11 @@ HWY_INLINE void GroupLogSum(DF df, float* cols, std::size_t n, hn::Vec<DF> max, 
   const hn::Half<DF> dh;
   hn::Vec<WideTag<DF>> r_max[2], rest[2];
   const TermLanes<DF> e = GroupTermLanes(df, max, kScaleLogSum, r_max);
+  const hn::Vec<WideTag<DF>> factor[2] = {RestFactor(dd, r_max[0]), RestFactor(dd, r_max[1])};
   hn::Vec<DF> ties;
   GroupTermSum<true, false>(df, e, cols, nullptr, n, rest, ties);
-  l[0] = LogSumOfRest(dd, rest[0], hn::PromoteTo(dd, hn::LowerHalf(dh, ties)), r_max[0]);
-  l[1] = LogSumOfRest(dd, rest[1], hn::PromoteTo(dd, hn::UpperHalf(dh, ties)), r_max[1]);
+  l[0] = LogSumOfRest(dd, rest[0], hn::PromoteTo(dd, hn::LowerHalf(dh, ties)), factor[0]);
+  l[1] = LogSumOfRest(dd, rest[1], hn::PromoteTo(dd, hn::UpperHalf(dh, ties)), factor[1]);
 }
 
 // L of one row z of n <= kGroupMaxN (max its max) with a group lane's arithmetic.
@@ -894,10 +899,11 @@ HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
   const WideTag<GroupTag> dd;
   hn::Vec<WideTag<GroupTag>> r_max[2];
   const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleLogSum, r_max);
+  const auto factor = RestFactor(dd, r_max[0]);
   double rest = 0;
   float ties = 0;
   RowTermSumInOrder<true, false>(df, e, z, n, nullptr, nullptr, rest, ties);
-  return hn::GetLane(LogSumOfRest(dd, hn::Set(dd, rest), hn::Set(dd, double(ties)), r_max[0]));
+  return hn::GetLane(LogSumOfRest(dd, hn::Set(dd, rest), hn::Set(dd, double(ties)), factor));
 }
 
 // Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken) for
