@@ -18,7 +18,7 @@
 //      sum without one max's own term 1: pass 2 sums the terms below the max and counts the ties
 //      apart); logsumexp and cross_entropy have no pass 3; the gradient is softmax's passes with
 //      the label's term summed apart.
-// Short rows (n <= 64 for softmax, log_softmax and the gradient, n <= 128 for logsumexp and
+// Short rows (n <= 64 for softmax and the gradient, n <= 128 for log_softmax, logsumexp and
 // cross_entropy) do the same arithmetic with one row per lane, 8 rows at a time, transposed
 // ("Short rows" below): a short row's fixed costs are then shared by 8 rows.
 // softmax_temperature keeps an f64-lane pass 2 ((z_i - max) / t is not a float), and sigmoid is
@@ -653,17 +653,20 @@ inline float GradAtLabel(double rest, double inv) { return rest == 0 ? 0.0f : st
 // The lanes of a group: 8 at most (an AVX-512 target uses 256-bit vectors here), 4 on SSE4; the
 // scalar target has no lane arithmetic (kGroupMaxN 0).
 using GroupTag = hn::CappedTag<float, 8>;
-// The longest rows that take lane arithmetic: kGroupMaxN where a row has one output (logsumexp,
-// cross_entropy), kGroupMaxRowOut where it has a row of them (softmax, log_softmax, the gradient).
+// The longest rows that take lane arithmetic: kGroupMaxRowOut where the group itself writes rows
+// of outputs (softmax and the gradient: each output needs its term, kept transposed in the
+// group), kGroupMaxN where it writes none (logsumexp and cross_entropy, one output per row, and
+// log_softmax, whose rows are written one by one from x and L after the group).
 // Measured ad hoc (rows of 16M elements in all, out of cache, and of 32K, in cache):
-//   - a row of outputs: up to 64, groups gained in and out of cache (n = 32, 1.2-1.4 ns/element
-//     against 1.9-2.3 row by row; n = 64 as fast or faster). At 128 they gained in cache but lost
-//     out of it (1.5-2.1 against 1.2-1.6): the group's outputs go out at its end, 8 rows of stores
-//     that miss the cache at once, where a row's own passes spread them over its arithmetic.
-//     Prefetching y (for reading or writing), staging the rows before storing them and fetching x
-//     into L2 only did not change that.
-//   - one output per row: at 128 groups gained in and out of cache (logsumexp 1.07-1.14 against
-//     1.44-1.61, cross_entropy 1.08-1.28 against 1.57-1.63); at 256 they lost out of cache.
+//   - the group writing rows: up to 64, groups gained in and out of cache (n = 32, 1.2-1.4
+//     ns/element against 1.9-2.3 row by row; n = 64 as fast or faster). At 128 they gained in
+//     cache but lost out of it (1.5-2.1 against 1.2-1.6): the group's outputs go out at its end, 8
+//     rows of stores that miss the cache at once, where a row's own passes spread them over its
+//     arithmetic. Prefetching y (for reading or writing), staging the rows before storing them and
+//     fetching x into L2 only did not change that.
+//   - no rows from the group: at 128 groups gained in and out of cache (logsumexp 1.07-1.14
+//     against 1.44-1.61, cross_entropy 1.08-1.28 against 1.57-1.63, log_softmax 1.42-1.47 against
+//     1.57-1.67 and in cache 1.09 against 1.55); at 256 they lost out of cache.
 constexpr std::size_t kGroupMaxN = HWY_TARGET == HWY_SCALAR ? 0 : 128;
 constexpr std::size_t kGroupMaxRowOut = HWY_TARGET == HWY_SCALAR ? 0 : 64;
 
@@ -909,7 +912,7 @@ HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
 // Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken) for
 // rows [r, r + G) loaded as columns into cols (max: each row's), computing those in `taken` (see
 // LoadGroup); one(i) for each other row i, after its group, and for the rows beyond the last
-// whole group. y: the output rows (n each), or null where a row has one output.
+// whole group. y: the output rows (n each) where the group writes them, else null.
 // A group reads its rows a vector of each at a time, across G rows: no order the hardware's
 // prefetchers follow once a row is a few cache lines long (out of cache, n = 128 took twice as long
 // as row by row). So each group first asks for the next group's lines, in order.
@@ -941,8 +944,8 @@ HWY_INLINE void InGroups(const float* x, float* y, std::size_t rows, std::size_t
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // Runs each row r of x (rows × n): pass 1, then special(r, z) where the row is special (NaN, +inf,
-// only -inf: special.hpp's business); else, for n <= kGroupMaxN (kGroupMaxRowOut where y holds
-// rows of outputs) where ShallowRow, lane
+// only -inf: special.hpp's business); else, for n <= kGroupMaxN (kGroupMaxRowOut where the group
+// writes rows of outputs to y; y null where it writes none) where ShallowRow, lane
 // arithmetic: group(r, cols, max, taken) for whole groups (InGroups), in_order(r, z, row) for a
 // row alone (generic lambdas for these two: the scalar target has neither); regular(r, z, row)
 // for the others.
@@ -1063,25 +1066,7 @@ HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, flo
   if (label) out[*label] = GradAtLabel(rest, inv);
 }
 
-// log_softmax of the rows of a group in `taken`, to y: (z_i - max) - L rounded once, as Shifted.
-template <class DF>
-HWY_INLINE void LogSoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y) {
-  constexpr std::size_t G = hn::MaxLanes(df);
-  const WideTag<DF> dd;
-  const hn::Half<DF> dh;
-  hn::Vec<WideTag<DF>> l[2];
-  GroupLogSum(df, cols, n, max, l);
-  const auto m_lower = hn::PromoteTo(dd, hn::LowerHalf(dh, max)), m_upper = hn::PromoteTo(dd, hn::UpperHalf(dh, max));
-  for (std::size_t c = 0; c < n; ++c) {
-    const auto z = hn::Load(df, cols + c * G);
-    const auto lower = hn::Sub(hn::Sub(hn::PromoteTo(dd, hn::LowerHalf(dh, z)), m_lower), l[0]);
-    const auto upper = hn::Sub(hn::Sub(hn::PromoteTo(dd, hn::UpperHalf(dh, z)), m_upper), l[1]);
-    hn::Store(hn::Combine(df, hn::DemoteTo(dh, upper), hn::DemoteTo(dh, lower)), df, cols + c * G);
-  }
-  StoreGroup(df, cols, n, y, taken);
-}
-
-// Calls f(i, max_i, L_i) for each row i of a group in `taken` (log-sums with one output per row).
+// Calls f(i, max_i, L_i) for each row i of a group in `taken` (log-sums).
 template <class DF, class F>
 HWY_INLINE void EachLogSumOfGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, F&& f) {
   constexpr std::size_t G = hn::MaxLanes(df);
@@ -1116,9 +1101,13 @@ void LogSoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n) {
     Shifted(d, z, y + r * n, 0, body, max, l);
     Shifted(d1, z, y + r * n, body, n, max, l);
   };
+  // A group gives each row's L; its rows are then written one at a time (see kGroupMaxN).
   EachRowOrGroup(
-      x, y, rows, n, -kFloorLogSum,
-      [&](std::size_t r, float* cols, auto max, auto taken) { LogSoftmaxGroup(GroupTag(), cols, n, max, taken, y + r * n); },
+      x, nullptr, rows, n, -kFloorLogSum,
+      [&](std::size_t r, float* cols, auto max, auto taken) {
+        EachLogSumOfGroup(GroupTag(), cols, n, max, taken,
+                          [&](std::size_t i, float m, double l) { shifted(r + i, x + (r + i) * n, m, l); });
+      },
       [&](std::size_t r, const float* z, const auto& row) { shifted(r, z, row.max, RowLogSumInOrder(z, n, row.max)); },
       [&](std::size_t r, const float* z) { log_softmax_special(scan_row(z, n), z, y + r * n, n); },
       [&](std::size_t r, const float* z, const RowInfo& row) { shifted(r, z, row.max, LogSum(z, n, row)); });

@@ -386,9 +386,10 @@ TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
   }
 }
 
-// The oracle's cases (one row each) of n <= 256 (groups take n <= 64, log-sums n <= 128), stacked by n into batches
-// of 19 rows or more, so that the rows go through groups (transposed, a vector's lanes at a time)
-// as well as alone: every output within its bound and 1 ULP.
+// The oracle's cases (one row each) of n <= 256 (groups take n <= 64, log_softmax and log-sums
+// n <= 128), stacked by n into batches of 19 rows or more, so that the rows go through groups
+// (transposed, a vector's lanes at a time) as well as alone: every output within its bound and
+// 1 ULP.
 TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
   for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
                      Function::cross_entropy_grad}) {
@@ -435,8 +436,9 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
   }
 }
 
-// Short rows (n <= 64, log-sums n <= 128) go in groups of a vector's lanes where they can (transposed) and alone in their
-// own layout where they cannot: the two must give the same bits, whatever rows surround a row.
+// Short rows (n <= 64, log_softmax and log-sums n <= 128) go in groups of a vector's lanes where
+// they can (transposed) and alone in their own layout where they cannot: the two must give the
+// same bits, whatever rows surround a row.
 // 19 rows: two whole groups of 8 (4 on SSE4: four) and a rest; special and deep rows inside groups.
 // (What this can see is the rows' layout and routing: a different order of the f64 sum moves S by
 // about 2^-53, which flips an f32 output's rounding about once in 2^29.)
