@@ -1011,16 +1011,16 @@ HWY_INLINE void SplitInverse(DF df, hn::Vec<WideTag<DF>> inv_lower, hn::Vec<Wide
                        hn::DemoteTo(dh, hn::Sub(inv_lower, hn::PromoteTo(dd, hn::LowerHalf(dh, inv_hi)))));
 }
 
-// softmax of the rows of a group (InGroups) in `taken`, to y: SoftmaxRegularRow's passes 2 and 3
-// in lanes, every term kept (hi in cols, lo in a column buffer). With labels (row i's at labels[i]),
-// the gradient softmax(z) - onehot(label) instead: CrossEntropyGradRows's arithmetic per lane, the
-// label's term apart.
+// softmax of the rows of a group (InGroups, n <= kGroupMaxRowOut) in `taken`, to y:
+// SoftmaxRegularRow's passes 2 and 3 in lanes, every term kept (hi in cols, lo in a column
+// buffer). With labels (row i's at labels[i]), the gradient softmax(z) - onehot(label) instead:
+// CrossEntropyGradRows's arithmetic per lane, the label's term apart.
 template <class DF>
 HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y,
                              const std::int64_t* labels = nullptr) {
   constexpr std::size_t G = hn::MaxLanes(df);
   const WideTag<DF> dd;
-  HWY_ALIGN float lo_cols[kGroupMaxN * G], label_lanes[G];
+  HWY_ALIGN float lo_cols[kGroupMaxRowOut * G], label_lanes[G];
   hn::Vec<WideTag<DF>> rest[2], own[2], inv[2];
   hn::Vec<DF> unused;
   const TermLanes<DF> e = GroupTermLanes(df, max, kScaleSoftmax);
@@ -1050,13 +1050,13 @@ HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max,
   }
 }
 
-// softmax of one row z of n <= kGroupMaxN (max its max) to out, as one lane of SoftmaxGroup; with
-// label, the gradient.
+// softmax of one row z of n <= kGroupMaxRowOut (max its max) to out, as one lane of
+// SoftmaxGroup; with label, the gradient.
 HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, float max,
                                   const std::size_t* label = nullptr) {
   const GroupTag df;
   const TermLanes<GroupTag> e = GroupTermLanes(df, hn::Set(df, max), kScaleSoftmax);
-  HWY_ALIGN float lo[kGroupMaxN];
+  HWY_ALIGN float lo[kGroupMaxRowOut];
   double rest = 0, own = 0;
   float unused = 0;
   if (label) RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused, *label, &own);
