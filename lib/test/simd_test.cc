@@ -102,14 +102,12 @@ Bits bits(const std::vector<float>& v) {
 // The label of row r in run_rows: any fixed function of the row's index in its batch.
 std::int64_t label_of(std::size_t r, std::size_t n) { return static_cast<std::int64_t>((r * 7) % n); }
 
-// Runs f of impl on rows × n (rows first_row... of a batch, for cross_entropy's labels), returning
-// the outputs (one per row for logsumexp and cross_entropy).
-std::vector<float> run_rows(const Implementation& impl, Function f, const std::vector<float>& x, std::size_t rows,
-                            std::size_t n, std::size_t first_row = 0) {
+// Runs f of impl on rows × n with the given labels (cross_entropy and its gradient), returning the
+// outputs (one per row for logsumexp and cross_entropy).
+std::vector<float> run_rows(const Implementation& impl, Function f, const std::vector<float>& x,
+                            const std::vector<std::int64_t>& labels, std::size_t rows, std::size_t n) {
   const bool per_row = f == Function::logsumexp || f == Function::cross_entropy;
   std::vector<float> y(per_row ? rows : rows * n, -7.0f);
-  std::vector<std::int64_t> labels(rows);
-  for (std::size_t r = 0; r < rows; ++r) labels[r] = label_of(first_row + r, n);
   int status = 0;
   if (f == Function::softmax) status = impl.f32.softmax(x.data(), y.data(), rows, n);
   if (f == Function::log_softmax) status = impl.f32.log_softmax(x.data(), y.data(), rows, n);
@@ -120,6 +118,14 @@ std::vector<float> run_rows(const Implementation& impl, Function f, const std::v
   }
   EXPECT_EQ(status, SOFTCERT_OK);
   return y;
+}
+
+// run_rows for rows first_row... of a batch, labelled by label_of.
+std::vector<float> run_rows(const Implementation& impl, Function f, const std::vector<float>& x, std::size_t rows,
+                            std::size_t n, std::size_t first_row = 0) {
+  std::vector<std::int64_t> labels(rows);
+  for (std::size_t r = 0; r < rows; ++r) labels[r] = label_of(first_row + r, n);
+  return run_rows(impl, f, x, labels, rows, n);
 }
 
 // softmax or log_softmax of impl with y both input and output.
@@ -408,15 +414,7 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
         std::vector<float> x;
         std::vector<std::int64_t> labels;
         for (const Case<float>* c : batch) x.insert(x.end(), c->x.begin(), c->x.end()), labels.push_back(c->label);
-        const bool per_row = f == Function::logsumexp || f == Function::cross_entropy;
-        std::vector<float> y(per_row ? rows : rows * n);
-        const TypedKernels<float>& k = builtin("simd").f32;
-        const int status = f == Function::softmax         ? k.softmax(x.data(), y.data(), rows, n)
-                           : f == Function::log_softmax   ? k.log_softmax(x.data(), y.data(), rows, n)
-                           : f == Function::logsumexp     ? k.logsumexp(x.data(), y.data(), rows, n)
-                           : f == Function::cross_entropy ? k.cross_entropy(x.data(), labels.data(), y.data(), rows, n)
-                                                          : k.cross_entropy_grad(x.data(), labels.data(), y.data(), rows, n);
-        ASSERT_EQ(status, SOFTCERT_OK);
+        const std::vector<float> y = run_rows(builtin("simd"), f, x, labels, rows, n);
         for (std::size_t r = 0; r < rows; ++r) {
           const Case<float>& c = *batch[r];
           const std::vector<double> bound = bounds(c, bound_model_for("simd"));
