@@ -105,7 +105,7 @@ HWY_INLINE hn::Vec<D> ExpNonPositive(D d, hn::Vec<D> x) {
 // does not apply.
 // exp((z_i - m) · scale) for the lanes of d at z (scale = 1/t, within 2^-52 relative, so exp within
 // 708 · 2^-52 < 2^-42 more). With kMask, 0 where the shift is below kFloor (-inf entries);
-// without, the row has no such entry (ScanRow's min says so) and the mask is skipped.
+// without, the row has no such entry (ScanRow says so) and the mask is skipped.
 template <bool kMask, class D>
 HWY_INLINE hn::Vec<D> Term(D d, const float* z, hn::Vec<D> m, hn::Vec<D> scale) {
   const hn::Rebind<float, D> df;
@@ -188,10 +188,31 @@ HWY_INLINE void Shifted(D d, const float* z, float* y, std::size_t begin, std::s
 struct RowInfo {
   bool regular;  // no NaN, no +inf, some finite entry (then max is finite)
   float max;
-  bool deep;     // some entry lies below max + kFloor (-inf ones included): pass 2 must mask
-  double low_shift;  // min - max (-inf with a -inf entry)
+  // In a regular row, min is the least entry above -inf: a -inf entry's term is exactly 0 (pass 2
+  // masks it, its output is exact), so it does not make a row deep as a finite entry far below
+  // the max does. neg_inf says the row has such entries.
   float min;
+  double low_shift;  // min - max
+  bool neg_inf;
 };
+
+// The least entry of z (n of them, no NaN, some above -inf) above -inf.
+HWY_INLINE float MinAboveNegInf(const float* z, std::size_t n) {
+  const hn::ScalableTag<float> df;
+  const std::size_t lanes = hn::Lanes(df);
+  const auto inf = hn::Set(df, std::numeric_limits<float>::infinity()), neg_inf = hn::Neg(inf);
+  auto lo = inf;
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto a = hn::LoadU(df, z + i);
+    lo = hn::Min(lo, hn::IfThenElse(hn::Eq(a, neg_inf), inf, a));
+  }
+  float low = hn::GetLane(hn::MinOfLanes(df, lo));
+  for (; i < n; ++i) {
+    if (z[i] != -std::numeric_limits<float>::infinity()) low = std::min(low, z[i]);
+  }
+  return low;
+}
 
 // Pass 1: max, min and NaN check in f32 lanes.
 HWY_INLINE RowInfo ScanRow(const float* z, std::size_t n) {
@@ -220,15 +241,17 @@ HWY_INLINE RowInfo ScanRow(const float* z, std::size_t n) {
     top = std::max(top, z[i]), low = std::min(low, z[i]);
   }
   const bool regular = !has_nan && std::isfinite(top);
-  const double low_shift = double(low) - double(top);
-  return {regular, top, !(low_shift >= kFloor), low_shift, low};
+  // A second look only at rows with -inf entries (masked ones: attention's -inf logits).
+  const bool neg_inf = regular && low == -std::numeric_limits<float>::infinity();
+  if (neg_inf) low = MinAboveNegInf(z, n);
+  return {regular, top, low, double(low) - double(top), neg_inf};
 }
 
-// Calls f with std::true_type when the row needs pass 2's mask, std::false_type otherwise, so
-// that each loop is compiled both ways.
+// Calls f with std::true_type where `mask` (pass 2 must zero some terms: -inf entries, or entries
+// beyond exp's range), std::false_type otherwise, so that each loop is compiled both ways.
 template <class F>
-HWY_INLINE void WithMask(const RowInfo& row, F&& f) {
-  if (row.deep) f(std::true_type());
+HWY_INLINE void WithMask(bool mask, F&& f) {
+  if (mask) f(std::true_type());
   else f(std::false_type());
 }
 
@@ -292,7 +315,7 @@ constexpr double kUnscaleLogSum = [] {
 struct TermRow {
   float s;        // the exact shift: u_i = z_i - s
   float max;      // the row's max (ties of log-sums compare with it)
-  float floor;    // z_i below it give 0 where the row is deep (max + kFloor, rounded)
+  float floor;    // z_i below it give 0 where the row needs the mask (max + kFloor, rounded)
   std::int32_t n_max;  // n_m
   int scale;      // terms are exp(u_i - c) · 2^scale
   double r_max;   // m_s - c, for log-sums
@@ -344,10 +367,10 @@ struct TermLanes {
   }
 
   // One row per lane (a group of short rows, see InGroups): lane j holds row j's max, s and n_m.
-  // No floor: such rows are never deep.
+  // Such rows are never deep: the floor only catches -inf entries.
   TermLanes(DF df, VF row_max, VF row_s, VI n_max, int scale) : TermLanes(df) {
     const DI di;
-    s = row_s, max = row_max, floor = hn::Set(df, -std::numeric_limits<float>::infinity());
+    s = row_s, max = row_max, floor = hn::Set(df, std::numeric_limits<float>::lowest());
     offset = hn::Add(n_max, hn::Set(di, kShifterBits - kTable * (scale + 127)));
   }
 
@@ -399,6 +422,12 @@ struct TermLanes {
     hi = hn::Mul(th, scale);
     lo = hn::Mul(hn::MulAdd(th, p, tl), scale);
   }
+
+  // hi and lo zeroed where z is below the floor (pass 2's mask).
+  HWY_INLINE void Mask(VF z, VF& hi, VF& lo) const {
+    const auto deep = hn::Lt(z, floor);
+    hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
+  }
 };
 
 // f64 lanes taking half of an f32 vector each (the whole of it on the scalar target).
@@ -426,8 +455,9 @@ HWY_INLINE void AddWide(DF df, hn::Vec<WideTag<DF>>& a0, hn::Vec<WideTag<DF>>& a
 
 // Pass 2 over z[begin, end): adds Σ exp(z_i - s - c) 2^scale to sum; with kSplit only over the
 // z_i < max, the number of z_i = max going to ties. kStore keeps each term's hi at hi_out[i] and
-// lo at lo_out[i]; kMask zeroes the terms below the floor (a deep row). hi + lo is split exactly (Fast2Sum: hi >= |lo|) into a sum s, added
-// in f64, and an error e <= 2^-24 s, added in f32.
+// lo at lo_out[i]; kMask zeroes the terms below the floor (-inf entries, and a deep row's). hi + lo
+// is split exactly (Fast2Sum: hi >= |lo|) into a sum s, added in f64, and an error e <= 2^-24 s,
+// added in f32.
 template <bool kSplit, bool kStore, bool kMask, class DF>
 HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size_t begin, std::size_t end,
                         float* hi_out, float* lo_out, double& sum, double& ties) {
@@ -443,10 +473,7 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
     const VF x = kPartial ? LoadPartial(df, z + i, count, row_max) : hn::LoadU(df, z + i);
     VF hi, lo;
     e.Term(df, x, hi, lo);
-    if constexpr (kMask) {
-      const auto deep = hn::Lt(x, e.floor);
-      hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
-    }
+    if constexpr (kMask) e.Mask(x, hi, lo);
     if constexpr (kPartial) hi = hn::IfThenElseZero(valid, hi), lo = hn::IfThenElseZero(valid, lo);
     if constexpr (kStore) {
       if constexpr (kPartial) {
@@ -522,8 +549,9 @@ HWY_INLINE hn::Vec<DF> RoundedQuotient(DF df, hn::Vec<DF> hi, hn::Vec<DF> lo, hn
 }
 
 // Pass 3 of softmax: y_i = (hi_i + lo_i) · inv rounded once, hi_i and lo_i stored by pass 2 (hi in
-// y itself) or recomputed from z; inv = inv_hi + inv_lo = 1/S.
-template <bool kStored, bool kMask, class DF>
+// y itself) or recomputed from z (kMask as in pass 2); inv = inv_hi + inv_lo = 1/S. kWide: some
+// output could be below 2^-100 (see RoundedQuotient).
+template <bool kStored, bool kMask, bool kWide, class DF>
 HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, const float* lo_in, float* y,
                               std::size_t n, double inv) {
   using VF = hn::Vec<DF>;
@@ -541,12 +569,9 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
     } else {
       const VF x = kPartial ? LoadPartial(df, z + i, count, row_max) : hn::LoadU(df, z + i);
       e.Term(df, x, hi, lo);
-      if constexpr (kMask) {
-        const auto deep = hn::Lt(x, e.floor);
-        hi = hn::IfThenZeroElse(deep, hi), lo = hn::IfThenZeroElse(deep, lo);
-      }
+      if constexpr (kMask) e.Mask(x, hi, lo);
     }
-    const VF out = RoundedQuotient<kMask>(df, hi, lo, inv_hi, inv_lo, inv_wide, inv_wide);
+    const VF out = RoundedQuotient<kWide>(df, hi, lo, inv_hi, inv_lo, inv_wide, inv_wide);
     if constexpr (kPartial) StorePartial(df, out, y + i, count);
     else hn::StoreU(out, df, y + i);
   };
@@ -555,13 +580,16 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
   if (i < n) step(std::true_type(), i, n - i);
 }
 
-// Calls f with std::true_type where the row has entries more than `depth` below its max (pass 2
-// masks those below the floor, pass 3 rounds in f64), std::false_type otherwise, so that each loop
-// is compiled both ways.
+// Calls f(mask, wide) with std::true_type or std::false_type for each, so that each loop is
+// compiled for the three cases: wide (and mask) where the row has finite entries more than `depth`
+// below its max (pass 2 masks those below the floor, pass 3 rounds in f64); mask alone where it
+// has -inf entries (pass 2 zeroes their terms, and their outputs are exactly 0 whatever pass 3
+// rounds in); neither otherwise.
 template <class F>
 HWY_INLINE void WithDepth(const RowInfo& row, double depth, F&& f) {
-  if (!(row.low_shift >= -depth)) f(std::true_type());
-  else f(std::false_type());
+  if (!(row.low_shift >= -depth)) f(std::true_type(), std::true_type());
+  else if (row.neg_inf) f(std::true_type(), std::false_type());
+  else f(std::false_type(), std::false_type());
 }
 
 // The depth beyond which a softmax row is deep: where some output could be below 2^-100
@@ -621,7 +649,7 @@ HWY_INLINE double LogSum(const float* z, std::size_t n, const RowInfo& row) {
   const auto factor = RestFactor(d1, hn::Set(d1, term_row.r_max));
   const TermLanes<hn::ScalableTag<float>> lanes(df, term_row);
   double rest = 0, ties = 0;
-  WithDepth(row, -kFloorLogSum, [&](auto mask) {
+  WithMask(row.neg_inf || !(row.low_shift >= kFloorLogSum), [&](auto mask) {
     TermSum<true, false, decltype(mask)::value>(df, lanes, z, 0, n, nullptr, nullptr, rest, ties);
   });
   return hn::GetLane(LogSumOfRest(d1, hn::Set(d1, rest), hn::Set(d1, ties), factor));
@@ -634,10 +662,11 @@ inline float GradAtLabel(double rest, double inv) { return rest == 0 ? 0.0f : st
 // ---------------------------------------------------------------------------------------------
 // Short rows. A row's fixed costs (pass 1's max across lanes, its constants, the sum across lanes,
 // 1/S, log1p: each a chain of latencies) cost a row of 16 more than its terms do. So a row of
-// n <= kGroupMaxN that is regular and shallow (no term needs a mask; ShallowRow) is computed with
-// lane arithmetic: pass 2's terms with the row's constants formed in lanes (GroupTermLanes),
-// summed in column order into two f64 sums and two f32 errors (even and odd columns), then 1/S or
-// log1p in f64 lanes.
+// n <= kGroupMaxN that is regular and shallow (no finite entry far enough below the max to need
+// the mask or f64 rounding; ShallowRow) is computed with lane arithmetic: pass 2's terms with the
+// row's constants formed in lanes (GroupTermLanes), -inf entries' terms masked to 0 where there are
+// any, summed in column order into two f64 sums and two f32 errors (even and odd columns), then
+// 1/S or log1p in f64 lanes.
 // Where G such rows follow each other they go as a group (G = the f32 lanes, at most 8),
 // transposed: the group's column c is one vector whose lane j is z_jc, and every step, pass 1's
 // max included, is one vector operation for G rows. A row without a whole group goes in its own
@@ -712,12 +741,15 @@ HWY_INLINE void Transpose(DF df, hn::Vec<DF>* v) {
 }
 
 // G rows at x of n <= kGroupMaxN as n columns of G lanes in cols, with pass 1 in lanes: max gets
-// each row's max; the result holds the lanes whose rows take lane arithmetic (ShallowRow's test).
+// each row's max; the result holds the lanes whose rows take lane arithmetic (ShallowRow's test,
+// on the least entry above -inf as ScanRow's), neg_inf whether any of them has -inf entries.
 template <class DF>
-HWY_INLINE hn::Mask<DF> LoadGroup(DF df, const float* x, std::size_t n, float* cols, hn::Vec<DF>& max, double depth) {
+HWY_INLINE hn::Mask<DF> LoadGroup(DF df, const float* x, std::size_t n, float* cols, hn::Vec<DF>& max, double depth,
+                                  bool& neg_inf) {
   using VF = hn::Vec<DF>;
   constexpr std::size_t G = hn::MaxLanes(df);
-  VF high = hn::Set(df, -std::numeric_limits<float>::infinity()), low = hn::Neg(high);
+  const VF inf = hn::Set(df, std::numeric_limits<float>::infinity());
+  VF high = hn::Neg(inf), low = inf;
   auto nan = hn::IsNaN(high);  // all false
   VF v[G];
   for (std::size_t b = 0; b < n; b += G) {
@@ -733,8 +765,20 @@ HWY_INLINE hn::Mask<DF> LoadGroup(DF df, const float* x, std::size_t n, float* c
     }
   }
   max = high;
+  const auto regular = hn::AndNot(nan, hn::IsFinite(high));
+  const auto with_neg_inf = hn::And(regular, hn::Eq(low, hn::Neg(inf)));
+  neg_inf = !hn::AllFalse(df, with_neg_inf);
+  if (neg_inf) {  // a second look, from the columns, only where a row has -inf entries
+    low = inf;
+    for (std::size_t c = 0; c < n; ++c) {
+      const VF z = hn::Load(df, cols + c * G);
+      low = hn::Min(low, hn::IfThenElse(hn::Eq(z, hn::Neg(inf)), inf, z));
+    }
+  }
   const auto shallow = hn::Not(hn::Lt(hn::Sub(low, high), hn::Set(df, ShallowLimit(depth))));
-  return hn::AndNot(nan, hn::And(hn::IsFinite(high), shallow));
+  const auto taken = hn::And(regular, shallow);
+  neg_inf = neg_inf && !hn::AllFalse(df, hn::And(taken, with_neg_inf));
+  return taken;
 }
 
 // The bits of mask m, lane j in bit j.
@@ -789,9 +833,9 @@ HWY_INLINE TermLanes<DF> GroupTermLanes(DF df, hn::Vec<DF> max, int scale, hn::V
 // Pass 2 over a group's n columns: each lane's Σ exp(z_jc - s_j - c_j) 2^scale into sum[0] (lower
 // half of the lanes) and sum[1] (upper half): the even and the odd columns' terms each in column
 // order, then added. kStore keeps hi over the logits in cols and lo in lo_cols; kSplit sums only
-// the terms below the max, counting the ties. With label (each lane's label, as a float), the
-// label's term goes to own (halves as sum) instead of sum.
-template <bool kSplit, bool kStore, class DF>
+// the terms below the max, counting the ties; kMask zeroes the terms of -inf entries. With label
+// (each lane's label, as a float), the label's term goes to own (halves as sum) instead of sum.
+template <bool kSplit, bool kStore, bool kMask, class DF>
 HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* lo_cols, std::size_t n,
                              hn::Vec<WideTag<DF>>* sum, hn::Vec<DF>& ties, const hn::Vec<DF>* label = nullptr,
                              hn::Vec<WideTag<DF>>* own = nullptr) {
@@ -806,6 +850,7 @@ HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* 
     const VF x = hn::Load(df, cols + c * G);
     VF hi, lo;
     e.Term(df, x, hi, lo);
+    if constexpr (kMask) e.Mask(x, hi, lo);
     if constexpr (kStore) hn::Store(hi, df, cols + c * G), hn::Store(lo, df, lo_cols + c * G);
     if constexpr (kSplit) {
       const auto at_max = hn::Eq(x, e.max);
@@ -838,9 +883,9 @@ HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* 
 // Pass 2 over one row z of n <= kGroupMaxN in its own layout, with GroupTermSum's arithmetic for
 // one lane (e's lanes all hold the row's constants): the terms in vectors, each split by Fast2Sum
 // as there, then summed in the same order (even and odd terms apart, f64 sums, f32 errors). kStore
-// keeps hi at hi_out and lo at lo_out; kSplit and own (the term at label) as GroupTermSum (ties
-// counted exactly either way).
-template <bool kSplit, bool kStore, class DF>
+// keeps hi at hi_out and lo at lo_out; kSplit, kMask and own (the term at label) as GroupTermSum
+// (ties counted exactly either way).
+template <bool kSplit, bool kStore, bool kMask, class DF>
 HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z, std::size_t n, float* hi_out,
                                   float* lo_out, double& sum, float& ties, std::size_t label = 0,
                                   double* own = nullptr) {
@@ -853,6 +898,7 @@ HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z,
     const VF x = count == G ? hn::LoadU(df, z + i) : LoadPartial(df, z + i, count);
     VF hi, lo;
     e.Term(df, x, hi, lo);
+    if constexpr (kMask) e.Mask(x, hi, lo);
     if constexpr (kStore) {
       if (count == G) hn::StoreU(hi, df, hi_out + i), hn::StoreU(lo, df, lo_out + i);
       else StorePartial(df, hi, hi_out + i, count), StorePartial(df, lo, lo_out + i, count);
@@ -883,7 +929,7 @@ HWY_INLINE void RowTermSumInOrder(DF df, const TermLanes<DF>& e, const float* z,
 }
 
 // L of each lane's row of a group, for the lower (l[0]) and upper (l[1]) half of the lanes.
-template <class DF>
+template <bool kMask, class DF>
 HWY_INLINE void GroupLogSum(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Vec<WideTag<DF>>* l) {
   const WideTag<DF> dd;
   const hn::Half<DF> dh;
@@ -891,12 +937,13 @@ HWY_INLINE void GroupLogSum(DF df, float* cols, std::size_t n, hn::Vec<DF> max, 
   const TermLanes<DF> e = GroupTermLanes(df, max, kScaleLogSum, r_max);
   const hn::Vec<WideTag<DF>> factor[2] = {RestFactor(dd, r_max[0]), RestFactor(dd, r_max[1])};
   hn::Vec<DF> ties;
-  GroupTermSum<true, false>(df, e, cols, nullptr, n, rest, ties);
+  GroupTermSum<true, false, kMask>(df, e, cols, nullptr, n, rest, ties);
   l[0] = LogSumOfRest(dd, rest[0], hn::PromoteTo(dd, hn::LowerHalf(dh, ties)), factor[0]);
   l[1] = LogSumOfRest(dd, rest[1], hn::PromoteTo(dd, hn::UpperHalf(dh, ties)), factor[1]);
 }
 
 // L of one row z of n <= kGroupMaxN (max its max) with a group lane's arithmetic.
+template <bool kMask>
 HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
   const GroupTag df;
   const WideTag<GroupTag> dd;
@@ -905,14 +952,15 @@ HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
   const auto factor = RestFactor(dd, r_max[0]);
   double rest = 0;
   float ties = 0;
-  RowTermSumInOrder<true, false>(df, e, z, n, nullptr, nullptr, rest, ties);
+  RowTermSumInOrder<true, false, kMask>(df, e, z, n, nullptr, nullptr, rest, ties);
   return hn::GetLane(LogSumOfRest(dd, hn::Set(dd, rest), hn::Set(dd, double(ties)), factor));
 }
 
-// Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken) for
+// Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken, mask) for
 // rows [r, r + G) loaded as columns into cols (max: each row's), computing those in `taken` (see
-// LoadGroup); one(i) for each other row i, after its group, and for the rows beyond the last
-// whole group. y: the output rows (n each) where the group writes them, else null.
+// LoadGroup; mask: std::true_type where some of them has -inf entries); one(i) for each other row
+// i, after its group, and for the rows beyond the last whole group. y: the output rows (n each)
+// where the group writes them, else null.
 // A group reads its rows a vector of each at a time, across G rows: no order the hardware's
 // prefetchers follow once a row is a few cache lines long (out of cache, n = 128 took twice as long
 // as row by row). So each group first asks for the next group's lines, in order.
@@ -931,8 +979,9 @@ HWY_INLINE void InGroups(const float* x, float* y, std::size_t rows, std::size_t
       if (y) hwy::Prefetch(y + i);
     }
     hn::Vec<GroupTag> max;
-    const auto taken = LoadGroup(df, x + r * n, n, cols, max, depth);
-    if (!hn::AllFalse(df, taken)) group(r, cols, max, taken);
+    bool neg_inf;
+    const auto taken = LoadGroup(df, x + r * n, n, cols, max, depth, neg_inf);
+    if (!hn::AllFalse(df, taken)) WithMask(neg_inf, [&](auto mask) { group(r, cols, max, taken, mask); });
     if (hn::AllTrue(df, taken)) continue;
     const unsigned bits = LaneBits(df, taken);
     for (std::size_t i = 0; i < G; ++i) {
@@ -946,9 +995,9 @@ HWY_INLINE void InGroups(const float* x, float* y, std::size_t rows, std::size_t
 // Runs each row r of x (rows × n): pass 1, then special(r, z) where the row is special (NaN, +inf,
 // only -inf: special.hpp's business); else, for n <= kGroupMaxN (kGroupMaxRowOut where the group
 // writes rows of outputs to y; y null where it writes none) where ShallowRow, lane
-// arithmetic: group(r, cols, max, taken) for whole groups (InGroups), in_order(r, z, row) for a
-// row alone (generic lambdas for these two: the scalar target has neither); regular(r, z, row)
-// for the others.
+// arithmetic: group(r, cols, max, taken, mask) for whole groups (InGroups), in_order(r, z, row,
+// mask) for a row alone, mask std::true_type where the row has -inf entries (generic lambdas for
+// these two: the scalar target has neither); regular(r, z, row) for the others.
 template <class Group, class InOrder, class Special, class Regular>
 HWY_INLINE void EachRowOrGroup(const float* x, float* y, std::size_t rows, std::size_t n, double depth, Group&& group,
                                InOrder&& in_order, Special&& special, Regular&& regular) {
@@ -958,7 +1007,9 @@ HWY_INLINE void EachRowOrGroup(const float* x, float* y, std::size_t rows, std::
     const RowInfo row = ScanRow(z, n);
     if (!row.regular) return special(r, z);
     if constexpr (kGroupMaxN > 0) {
-      if (short_rows && ShallowRow(row, depth)) return in_order(r, z, row);
+      if (short_rows && ShallowRow(row, depth)) {
+        return WithMask(row.neg_inf, [&](auto mask) { in_order(r, z, row, mask); });
+      }
     }
     regular(r, z, row);
   };
@@ -974,13 +1025,13 @@ HWY_INLINE void EachRowOrGroup(const float* x, float* y, std::size_t rows, std::
 void SoftmaxRegularRow(const float* z, float* out, std::size_t n, const RowInfo& row, float* lo, double depth) {
   const hn::ScalableTag<float> df;
   const TermLanes<hn::ScalableTag<float>> lanes(df, MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
-  WithDepth(row, depth, [&](auto mask) {
-    constexpr bool kMask = decltype(mask)::value;
+  WithDepth(row, depth, [&](auto mask, auto wide) {
+    constexpr bool kMask = decltype(mask)::value, kWide = decltype(wide)::value;
     const auto passes = [&](auto store) {  // the terms kept in out and lo for pass 3 (lo given), else recomputed
       constexpr bool kStore = decltype(store)::value;
       double sum = 0, unused = 0;
       TermSum<false, kStore, kMask>(df, lanes, z, 0, n, out, lo, sum, unused);
-      TermNormalise<kStore, kMask>(df, lanes, z, lo, out, n, 1 / sum);
+      TermNormalise<kStore, kMask, kWide>(df, lanes, z, lo, out, n, 1 / sum);
     };
     if (lo) passes(std::true_type());
     else passes(std::false_type());
@@ -1014,8 +1065,9 @@ HWY_INLINE void SplitInverse(DF df, hn::Vec<WideTag<DF>> inv_lower, hn::Vec<Wide
 // softmax of the rows of a group (InGroups, n <= kGroupMaxRowOut) in `taken`, to y:
 // SoftmaxRegularRow's passes 2 and 3 in lanes, every term kept (hi in cols, lo in a column
 // buffer). With labels (row i's at labels[i]), the gradient softmax(z) - onehot(label) instead:
-// CrossEntropyGradRows's arithmetic per lane, the label's term apart.
-template <class DF>
+// CrossEntropyGradRows's arithmetic per lane, the label's term apart. kMask: some row has -inf
+// entries (their outputs come out exactly 0).
+template <bool kMask, class DF>
 HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, float* y,
                              const std::int64_t* labels = nullptr) {
   constexpr std::size_t G = hn::MaxLanes(df);
@@ -1027,9 +1079,9 @@ HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max,
   if (labels) {
     for (std::size_t i = 0; i < G; ++i) label_lanes[i] = static_cast<float>(labels[i]);
     const auto label = hn::Load(df, label_lanes);
-    GroupTermSum<false, true>(df, e, cols, lo_cols, n, rest, unused, &label, own);
+    GroupTermSum<false, true, kMask>(df, e, cols, lo_cols, n, rest, unused, &label, own);
   } else {
-    GroupTermSum<false, true>(df, e, cols, lo_cols, n, rest, unused);
+    GroupTermSum<false, true, kMask>(df, e, cols, lo_cols, n, rest, unused);
   }
   const auto one = hn::Set(dd, 1.0);
   for (int h = 0; h < 2; ++h) inv[h] = hn::Div(one, labels ? hn::Add(rest[h], own[h]) : rest[h]);
@@ -1052,6 +1104,7 @@ HWY_INLINE void SoftmaxGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max,
 
 // softmax of one row z of n <= kGroupMaxRowOut (max its max) to out, as one lane of
 // SoftmaxGroup; with label, the gradient.
+template <bool kMask>
 HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, float max,
                                   const std::size_t* label = nullptr) {
   const GroupTag df;
@@ -1059,20 +1112,20 @@ HWY_INLINE void SoftmaxRowInOrder(const float* z, float* out, std::size_t n, flo
   HWY_ALIGN float lo[kGroupMaxRowOut];
   double rest = 0, own = 0;
   float unused = 0;
-  if (label) RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused, *label, &own);
-  else RowTermSumInOrder<false, true>(df, e, z, n, out, lo, rest, unused);
+  if (label) RowTermSumInOrder<false, true, kMask>(df, e, z, n, out, lo, rest, unused, *label, &own);
+  else RowTermSumInOrder<false, true, kMask>(df, e, z, n, out, lo, rest, unused);
   const double inv = 1 / (label ? rest + own : rest);
-  TermNormalise<true, false>(df, e, z, lo, out, n, inv);
+  TermNormalise<true, false, false>(df, e, z, lo, out, n, inv);
   if (label) out[*label] = GradAtLabel(rest, inv);
 }
 
 // Calls f(i, max_i, L_i) for each row i of a group in `taken` (log-sums).
-template <class DF, class F>
+template <bool kMask, class DF, class F>
 HWY_INLINE void EachLogSumOfGroup(DF df, float* cols, std::size_t n, hn::Vec<DF> max, hn::Mask<DF> taken, F&& f) {
   constexpr std::size_t G = hn::MaxLanes(df);
   const WideTag<DF> dd;
   hn::Vec<WideTag<DF>> l[2];
-  GroupLogSum(df, cols, n, max, l);
+  GroupLogSum<kMask>(df, cols, n, max, l);
   HWY_ALIGN double ls[G];
   HWY_ALIGN float maxes[G];
   hn::Store(l[0], dd, ls), hn::Store(l[1], dd, ls + G / 2), hn::Store(max, df, maxes);
@@ -1096,22 +1149,37 @@ template <class Special, class Finish>
 HWY_INLINE void EachLogSum(const float* x, std::size_t rows, std::size_t n, Special&& special, Finish&& finish) {
   EachRowOrGroup(
       x, nullptr, rows, n, -kFloorLogSum,
-      [&](std::size_t r, float* cols, auto max, auto taken) SOFTCERT_INLINE_LAMBDA {
-        EachLogSumOfGroup(GroupTag(), cols, n, max, taken,
-                          [&](std::size_t i, float m, double l) SOFTCERT_INLINE_LAMBDA { finish(r + i, m, l); });
+      [&](std::size_t r, float* cols, auto max, auto taken, auto mask) SOFTCERT_INLINE_LAMBDA {
+        EachLogSumOfGroup<decltype(mask)::value>(
+            GroupTag(), cols, n, max, taken,
+            [&](std::size_t i, float m, double l) SOFTCERT_INLINE_LAMBDA { finish(r + i, m, l); });
       },
-      [&](std::size_t r, const float* z, const auto& row) { finish(r, row.max, RowLogSumInOrder(z, n, row.max)); },
+      [&](std::size_t r, const float* z, const auto& row, auto mask) {
+        finish(r, row.max, RowLogSumInOrder<decltype(mask)::value>(z, n, row.max));
+      },
       special, [&](std::size_t r, const float* z, const RowInfo& row) { finish(r, row.max, LogSum(z, n, row)); });
 }
 
-void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, float* lo) {
+// softmax of the rows of x to y (rows × n; y may be x), special(r, z) for the special ones.
+template <class Special>
+HWY_INLINE void SoftmaxEachRow(const float* x, float* y, std::size_t rows, std::size_t n, float* lo,
+                               Special&& special) {
   const double depth = SoftmaxDepth(n);
   EachRowOrGroup(
       x, y, rows, n, depth,
-      [&](std::size_t r, float* cols, auto max, auto taken) { SoftmaxGroup(GroupTag(), cols, n, max, taken, y + r * n); },
-      [&](std::size_t r, const float* z, const auto& row) { SoftmaxRowInOrder(z, y + r * n, n, row.max); },
-      [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
+      [&](std::size_t r, float* cols, auto max, auto taken, auto mask) {
+        SoftmaxGroup<decltype(mask)::value>(GroupTag(), cols, n, max, taken, y + r * n);
+      },
+      [&](std::size_t r, const float* z, const auto& row, auto mask) {
+        SoftmaxRowInOrder<decltype(mask)::value>(z, y + r * n, n, row.max);
+      },
+      special,
       [&](std::size_t r, const float* z, const RowInfo& row) { SoftmaxRegularRow(z, y + r * n, n, row, lo, depth); });
+}
+
+void SoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n, float* lo) {
+  SoftmaxEachRow(x, y, rows, n, lo,
+                 [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); });
 }
 
 void LogSoftmaxRows(const float* x, float* y, std::size_t rows, std::size_t n) {
@@ -1133,10 +1201,9 @@ void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::siz
   const double scale = 1 / t;
   EachRow(
       x, rows, n, [&](std::size_t r, const float* z) { softmax_special(scan_row(z, n), z, y + r * n, n); },
-      [&](std::size_t r, const float* z, RowInfo row) {
+      [&](std::size_t r, const float* z, const RowInfo& row) {
         float* out = y + r * n;
-        row.deep = row.deep || !(row.low_shift * scale >= kFloor);
-        WithMask(row, [&](auto mask) {
+        WithMask(row.neg_inf || !(row.low_shift * scale >= kFloor), [&](auto mask) {
           constexpr bool kMask = decltype(mask)::value;
           double sum = 0;
           if (scratch) RowSum<true, kMask>(z, 0, n, row.max, scratch, sum, scale);
@@ -1146,25 +1213,40 @@ void SoftmaxTemperatureRows(const float* x, float* y, std::size_t rows, std::siz
       });
 }
 
-// Masked softmax: the row with its masked-out entries -inf, written into y itself, is an ordinary
-// softmax row there (passes 2 and 3 read each vector of it before writing that vector), whose -inf
-// entries come out exactly +0. A row that is special after the masking (a kept NaN or +inf, or
-// nothing kept) goes to special.hpp with the keep mask and the original row (x may be y: its kept
-// entries are still there), so that masked positions are +0 there too.
+// y_i = x_i where keep_i, else -inf, for i < count.
+HWY_INLINE void MaskInto(const float* x, const std::uint8_t* keep, float* y, std::size_t count) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<std::uint8_t, decltype(df)> d8;
+  const std::size_t lanes = hn::Lanes(df);
+  const auto neg_inf = hn::Set(df, -std::numeric_limits<float>::infinity());
+  std::size_t i = 0;
+  for (; i + lanes <= count; i += lanes) {
+    const auto kept = hn::RebindMask(df, hn::Ne(hn::PromoteTo(du, hn::LoadU(d8, keep + i)), hn::Zero(du)));
+    hn::StoreU(hn::IfThenElse(kept, hn::LoadU(df, x + i), neg_inf), df, y + i);
+  }
+  for (; i < count; ++i) y[i] = keep[i] ? x[i] : -std::numeric_limits<float>::infinity();
+}
+
+// Masked softmax: the rows with their masked-out entries -inf, written into y a block of rows at a
+// time, are ordinary softmax rows there (softmax in place: every pass reads what it overwrites
+// first), whose -inf entries come out exactly +0. A row that is special after the masking (a kept
+// NaN or +inf, or nothing kept) goes to special.hpp with the keep mask and the original row (x may
+// be y: its kept entries are still there), so that masked positions are +0 there too.
 void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::size_t rows, std::size_t n,
                        float* lo) {
-  const double depth = SoftmaxDepth(n);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = x + r * n;
-    const std::uint8_t* k = keep + r * n;
-    float* out = y + r * n;
-    for (std::size_t i = 0; i < n; ++i) out[i] = k[i] ? z[i] : -std::numeric_limits<float>::infinity();
-    const RowInfo row = ScanRow(out, n);
-    if (!row.regular) {
-      softmax_special(scan_row(z, n, k), z, out, n, k);
-      continue;
-    }
-    SoftmaxRegularRow(out, out, n, row, lo, depth);
+  // About 16 KiB of rows, still in L1 when softmax reads them back; whole groups of 8 rows.
+  constexpr std::size_t kBlockElements = 4096;
+  std::size_t block = std::max<std::size_t>(1, kBlockElements / n);
+  if (block >= 8) block -= block % 8;
+  for (std::size_t r0 = 0; r0 < rows; r0 += block) {
+    const std::size_t count = std::min(block, rows - r0);
+    float* out = y + r0 * n;
+    MaskInto(x + r0 * n, keep + r0 * n, out, count * n);
+    SoftmaxEachRow(out, out, count, n, lo, [&](std::size_t r, const float*) {
+      const std::size_t at = (r0 + r) * n;
+      softmax_special(scan_row(x + at, n, keep + at), x + at, y + at, n, keep + at);
+    });
   }
 }
 
@@ -1216,37 +1298,38 @@ void CrossEntropyGradRows(const float* x, const std::int64_t* labels, float* g, 
   const auto label_of = [&](std::size_t r) { return static_cast<std::size_t>(labels[r]); };
   EachRowOrGroup(
       x, g, rows, n, depth,
-      [&](std::size_t r, float* cols, auto max, auto taken) {
-        SoftmaxGroup(GroupTag(), cols, n, max, taken, g + r * n, labels + r);
+      [&](std::size_t r, float* cols, auto max, auto taken, auto mask) {
+        SoftmaxGroup<decltype(mask)::value>(GroupTag(), cols, n, max, taken, g + r * n, labels + r);
       },
-      [&](std::size_t r, const float* z, const auto& row) {
+      [&](std::size_t r, const float* z, const auto& row, auto mask) {
         const std::size_t label = label_of(r);
-        SoftmaxRowInOrder(z, g + r * n, n, row.max, &label);
+        SoftmaxRowInOrder<decltype(mask)::value>(z, g + r * n, n, row.max, &label);
       },
       [&](std::size_t r, const float* z) { cross_entropy_grad_special(scan_row(z, n), z, label_of(r), g + r * n, n); },
       [&](std::size_t r, const float* z, const RowInfo& row) {
         float* out = g + r * n;
         const std::size_t label = label_of(r);
         // kStore: the terms kept in out and lo for pass 3 (lo given), else recomputed there.
-        const auto passes = [&](auto mask, auto store) {
-          constexpr bool kMask = decltype(mask)::value, kStore = decltype(store)::value;
+        const auto passes = [&](auto mask, auto wide, auto store) {
+          constexpr bool kMask = decltype(mask)::value, kWide = decltype(wide)::value;
+          constexpr bool kStore = decltype(store)::value;
           // A deep row keeps log-sums' floor, not softmax's: the label's entry at the max sums the
           // terms below e^-104 that softmax drops (each rounds to 0 alone, n of them need not).
-          // Its quotient is in f64 (kMask), so the larger scale costs nothing there.
+          // Its quotient is in f64 (kWide), so the larger scale costs nothing there.
           const TermLanes<hn::ScalableTag<float>> lanes(
-              df, kMask ? MakeTermRow(row.max, kFloorLogSum, kScaleLogSum)
+              df, kWide ? MakeTermRow(row.max, kFloorLogSum, kScaleLogSum)
                         : MakeTermRow(row.max, kFloorSoftmax, kScaleSoftmax));
           double rest = 0, own = 0, unused = 0;
           TermSum<false, kStore, kMask>(df, lanes, z, 0, label, out, lo, rest, unused);
           TermSum<false, kStore, kMask>(df, lanes, z, label, label + 1, out, lo, own, unused);
           TermSum<false, kStore, kMask>(df, lanes, z, label + 1, n, out, lo, rest, unused);
           const double inv = 1 / (rest + own);
-          TermNormalise<kStore, kMask>(df, lanes, z, lo, out, n, inv);
+          TermNormalise<kStore, kMask, kWide>(df, lanes, z, lo, out, n, inv);
           out[label] = GradAtLabel(rest, inv);
         };
-        WithDepth(row, depth, [&](auto mask) {
-          if (lo) passes(mask, std::true_type());
-          else passes(mask, std::false_type());
+        WithDepth(row, depth, [&](auto mask, auto wide) {
+          if (lo) passes(mask, wide, std::true_type());
+          else passes(mask, wide, std::false_type());
         });
       });
 }

@@ -102,10 +102,11 @@ Bits bits(const std::vector<float>& v) {
 // The label of row r in run_rows: any fixed function of the row's index in its batch.
 std::int64_t label_of(std::size_t r, std::size_t n) { return static_cast<std::int64_t>((r * 7) % n); }
 
-// Runs f of impl on rows × n with the given labels (cross_entropy and its gradient), returning the
-// outputs (one per row for logsumexp and cross_entropy).
+// Runs f of impl on rows × n with the given labels (cross_entropy and its gradient) or keep mask
+// (masked_softmax), returning the outputs (one per row for logsumexp and cross_entropy).
 std::vector<float> run_rows(const Implementation& impl, Function f, const std::vector<float>& x,
-                            const std::vector<std::int64_t>& labels, std::size_t rows, std::size_t n) {
+                            const std::vector<std::int64_t>& labels, std::size_t rows, std::size_t n,
+                            const std::vector<std::uint8_t>& keep = {}) {
   const bool per_row = f == Function::logsumexp || f == Function::cross_entropy;
   std::vector<float> y(per_row ? rows : rows * n, -7.0f);
   int status = 0;
@@ -116,6 +117,7 @@ std::vector<float> run_rows(const Implementation& impl, Function f, const std::v
   if (f == Function::cross_entropy_grad) {
     status = impl.f32.cross_entropy_grad(x.data(), labels.data(), y.data(), rows, n);
   }
+  if (f == Function::masked_softmax) status = impl.f32.masked_softmax(x.data(), keep.data(), y.data(), rows, n);
   EXPECT_EQ(status, SOFTCERT_OK);
   return y;
 }
@@ -395,10 +397,10 @@ TEST(Simd, RowsAtThePassTwoThresholdsWithinOneUlp) {
 // The oracle's cases (one row each) of n <= 256 (groups take n <= 64, log_softmax and log-sums
 // n <= 128), stacked by n into batches of 19 rows or more, so that the rows go through groups
 // (transposed, a vector's lanes at a time) as well as alone: every output within its bound and
-// 1 ULP.
+// 1 ULP. Rows with -inf entries (and masked_softmax's masked ones) take groups too.
 TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
   for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
-                     Function::cross_entropy_grad}) {
+                     Function::cross_entropy_grad, Function::masked_softmax}) {
     const std::vector<Case<float>> cases = cases_of(f);
     std::map<std::size_t, std::vector<const Case<float>*>> by_n;
     for (const Case<float>& c : cases) {
@@ -413,8 +415,12 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
         const std::size_t rows = batch.size();
         std::vector<float> x;
         std::vector<std::int64_t> labels;
-        for (const Case<float>* c : batch) x.insert(x.end(), c->x.begin(), c->x.end()), labels.push_back(c->label);
-        const std::vector<float> y = run_rows(builtin("simd"), f, x, labels, rows, n);
+        std::vector<std::uint8_t> keep;
+        for (const Case<float>* c : batch) {
+          x.insert(x.end(), c->x.begin(), c->x.end()), labels.push_back(c->label);
+          keep.insert(keep.end(), c->keep.begin(), c->keep.end());
+        }
+        const std::vector<float> y = run_rows(builtin("simd"), f, x, labels, rows, n, keep);
         for (std::size_t r = 0; r < rows; ++r) {
           const Case<float>& c = *batch[r];
           const std::vector<double> bound = bounds(c, bound_model_for("simd"));
@@ -437,7 +443,8 @@ TEST(Simd, ShortRowsInGroupsWithinOneUlpOfTheOracle) {
 // Short rows (n <= 64, log_softmax and log-sums n <= 128) go in groups of a vector's lanes where
 // they can (transposed) and alone in their own layout where they cannot: the two must give the
 // same bits, whatever rows surround a row.
-// 19 rows: two whole groups of 8 (4 on SSE4: four) and a rest; special and deep rows inside groups.
+// 19 rows: two whole groups of 8 (4 on SSE4: four) and a rest; special and deep rows, and rows with
+// -inf entries, inside groups. masked_softmax the same, with masked entries in most rows.
 // (What this can see is the rows' layout and routing: a different order of the f64 sum moves S by
 // about 2^-53, which flips an f32 output's rounding about once in 2^29.)
 TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
@@ -452,6 +459,8 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
       for (std::size_t i = 0; i < n; ++i) x[3 * n + i] = -inf;  // a fully masked row
       x[10 * n + n / 2] = -400;                                  // a deep row (with n > 1)
       x[12 * n] = nan;
+      x[5 * n + n - 1] = -inf, x[6 * n] = -inf, x[6 * n + n / 2] = -inf;  // -inf entries (a masked logit)
+      x[17 * n + n / 3] = -inf;
       for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
                          Function::cross_entropy_grad}) {
         const std::vector<float> batch = run_rows(builtin("simd"), f, x, rows, n);
@@ -468,6 +477,27 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
           EXPECT_EQ(bits(y), bits(batch)) << function_name(f) << " in place, n=" << n;
         }
       }
+      // Masked: a pattern that leaves rows 0 and 2 whole, masks all of row 4 and a fifth of the rest.
+      std::vector<std::uint8_t> keep(rows * n);
+      for (std::size_t i = 0; i < keep.size(); ++i) {
+        const std::size_t r = i / n;
+        keep[i] = r == 0 || r == 2 || (r != 4 && (i * 7 + r) % 5 != 0);
+      }
+      const std::vector<float> batch = run_rows(builtin("simd"), Function::masked_softmax, x, {}, rows, n, keep);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::vector<float> row(x.begin() + r * n, x.begin() + (r + 1) * n);
+        const std::vector<std::uint8_t> row_keep(keep.begin() + r * n, keep.begin() + (r + 1) * n);
+        const std::vector<float> alone = run_rows(builtin("simd"), Function::masked_softmax, row, {}, 1, n, row_keep);
+        const std::vector<float> part(batch.begin() + r * n, batch.begin() + (r + 1) * n);
+        EXPECT_EQ(bits(part), bits(alone)) << "masked_softmax n=" << n << " row " << r;
+        if (r == 0 || r == 2) {  // all kept: softmax's bits
+          const std::vector<float> softmax = run_rows(builtin("simd"), Function::softmax, row, 1, n);
+          EXPECT_EQ(bits(part), bits(softmax)) << "n=" << n << " row " << r;
+        }
+      }
+      std::vector<float> y = x;
+      ASSERT_EQ(builtin("simd").f32.masked_softmax(y.data(), keep.data(), y.data(), rows, n), SOFTCERT_OK);
+      EXPECT_EQ(bits(y), bits(batch)) << "masked_softmax in place, n=" << n;
     }
   });
 }
