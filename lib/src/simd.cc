@@ -122,7 +122,7 @@ HWY_INLINE void ExpSum(D d, const float* z, std::size_t begin, std::size_t end, 
   const std::size_t lanes = hn::Lanes(d);
   const auto vm = hn::Set(d, m), zero = hn::Zero(d), vscale = hn::Set(d, scale);
   auto total = zero;
-  const auto step = [&](std::size_t i, hn::Vec<D>& acc) {
+  const auto step = [&](std::size_t i, hn::Vec<D>& acc) SOFTCERT_INLINE_LAMBDA {
     const auto e = Term<kMask>(d, z + i, vm, vscale);
     if constexpr (kStore) hn::StoreU(e, d, store + i);
     acc = hn::Add(acc, e);
@@ -467,7 +467,8 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
   const VF zero = hn::Zero(df), one = hn::Set(df, 1.0f);
   const float row_max = hn::GetLane(e.max);
   // One vector at i, of `count` lanes in the row (all of them but in the last vector).
-  const auto step = [&](auto partial, std::size_t i, std::size_t count, auto& a0, auto& a1, VF& err, VF& top) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count, auto& a0, auto& a1, VF& err,
+                        VF& top) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const auto valid = hn::FirstN(df, count);
     const VF x = kPartial ? LoadPartial(df, z + i, count, row_max) : hn::LoadU(df, z + i);
@@ -560,7 +561,7 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
   const VF inv_hi = hn::Set(df, inv_hi_s), inv_lo = hn::Set(df, static_cast<float>(inv - double(inv_hi_s)));
   const auto inv_wide = hn::Set(WideTag<DF>(), inv);
   const float row_max = hn::GetLane(e.max);
-  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     VF hi, lo;
     if constexpr (kStored) {
@@ -846,7 +847,7 @@ HWY_INLINE void GroupTermSum(DF df, const TermLanes<DF>& e, float* cols, float* 
   const VF one = hn::Set(df, 1.0f);
   auto even0 = hn::Zero(dd), even1 = even0, odd0 = even0, odd1 = even0;
   VF even_err = hn::Zero(df), odd_err = even_err, top = even_err, own_s = even_err, own_r = even_err;
-  const auto step = [&](std::size_t c, auto& a0, auto& a1, VF& err) {
+  const auto step = [&](std::size_t c, auto& a0, auto& a1, VF& err) SOFTCERT_INLINE_LAMBDA {
     const VF x = hn::Load(df, cols + c * G);
     VF hi, lo;
     e.Term(df, x, hi, lo);
@@ -1135,12 +1136,6 @@ HWY_INLINE void EachLogSumOfGroup(DF df, float* cols, std::size_t n, hn::Vec<DF>
   }
 }
 #endif  // HWY_TARGET != HWY_SCALAR
-
-// For a lambda GCC would keep out of line (EachLogSum's group: about 500 more instructions per
-// group of cross_entropy at n = 128 without it, callgrind).
-#ifndef SOFTCERT_INLINE_LAMBDA
-#define SOFTCERT_INLINE_LAMBDA __attribute__((always_inline))
-#endif
 
 // Every row r of x (rows × n) of a log-sum function (log_softmax, logsumexp, cross_entropy):
 // special(r, z) where the row is special, else finish(r, max, L) with L = log Σ_j exp(z_j - max)

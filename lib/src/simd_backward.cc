@@ -185,7 +185,7 @@ HWY_INLINE bool Gradient(const float* y, const float* dy, float* dx, std::size_t
   // The smallest |b_i| and the largest |y_i b_i| of the row decide.
   auto smallest = hn::Set(d, std::numeric_limits<double>::infinity()), largest = hn::Zero(d);
   // One vector at i, of `count` lanes in the row (all of them but in the last vector).
-  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const auto b = hn::Sub(hn::Sub(LoadRow(d, dy + i, count, kPartial), hi), lo);
     const auto v = hn::Mul(LoadRow(d, y + i, count, kPartial), b);
@@ -215,7 +215,7 @@ HWY_INLINE bool Gradient(const double* y, const double* dy, double* dx, std::siz
   const auto inf = hn::Set(d, std::numeric_limits<double>::infinity());
   // The smallest |bh|, and the smallest and largest |ph| of the nonzero y_i, decide.
   auto smallest = inf, tiniest = inf, largest = zero;
-  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const auto yi = LoadRow(d, y + i, count, kPartial);
     hn::Vec<decltype(d)> bh, bl;

@@ -537,7 +537,7 @@ HWY_INLINE void TermSum(const double* z, std::size_t n, const Shift& shift, doub
   V least = hn::Set(d, std::numeric_limits<double>::infinity());
   V tie_count = hn::Zero(d);
   // One vector at i, of `count` entries of the row (all its lanes but in the last vector).
-  const auto step = [&](auto partial, std::size_t i, std::size_t count, SumLanes& acc) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count, SumLanes& acc) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V hi, lo;
@@ -596,7 +596,7 @@ HWY_INLINE void Normalise(const double* z, std::size_t n, const Shift& shift, co
     const V p = hn::Mul(hi, inv_hi);
     return hn::Add(p, hn::MulAdd(lo, inv_hi, hn::MulAdd(hi, inv_lo, ProductError(d, hi, inv_hi, p))));
   };
-  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     V hi, lo, uh, ul;
     if constexpr (!kStored || kMask) {  // the shift: for the terms, or for the deep lanes
@@ -638,7 +638,7 @@ HWY_INLINE void Shifted(const double* z, double* y, std::size_t n, double m, DD 
   const PlainShift shift(d, m);
   const V neg_lh = hn::Set(d, -l.hi), lo = hn::Set(d, l.lo);
   const V neg_inf = hn::Set(d, -std::numeric_limits<double>::infinity());
-  const auto step = [&](auto partial, std::size_t i, std::size_t count) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t count) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const V x = kPartial ? LoadPartial(d, z + i, count, m) : hn::LoadU(d, z + i);
     V uh, ul, s, e;
@@ -919,7 +919,7 @@ void SigmoidF64(const double* x, double* y, std::size_t count) {
   const D d;
   const std::size_t lanes = hn::Lanes(d);
   const TermLanes term(d);
-  const auto step = [&](auto partial, std::size_t i, std::size_t n) {
+  const auto step = [&](auto partial, std::size_t i, std::size_t n) SOFTCERT_INLINE_LAMBDA {
     constexpr bool kPartial = decltype(partial)::value;
     const V v = kPartial ? LoadPartial(d, x + i, n, 0.0) : hn::LoadU(d, x + i);
     M special;
