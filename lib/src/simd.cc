@@ -1223,25 +1223,58 @@ HWY_INLINE void MaskInto(const float* x, const std::uint8_t* keep, float* y, std
   for (; i < count; ++i) y[i] = keep[i] ? x[i] : -std::numeric_limits<float>::infinity();
 }
 
-// Masked softmax: the rows with their masked-out entries -inf, written into y a block of rows at a
-// time, are ordinary softmax rows there (softmax in place: every pass reads what it overwrites
-// first), whose -inf entries come out exactly +0. A row that is special after the masking (a kept
-// NaN or +inf, or nothing kept) goes to special.hpp with the keep mask and the original row (x may
-// be y: its kept entries are still there), so that masked positions are +0 there too.
+// [begin, end): from keep's first nonzero byte to its last (begin = end where there is none).
+HWY_INLINE void KeptSpan(const std::uint8_t* keep, std::size_t n, std::size_t& begin, std::size_t& end) {
+  const hn::ScalableTag<std::uint8_t> d8;
+  const std::size_t lanes = hn::Lanes(d8);
+  const auto none = [&](std::size_t i) { return hn::AllFalse(d8, hn::Ne(hn::LoadU(d8, keep + i), hn::Zero(d8))); };
+  begin = 0;
+  while (begin + lanes <= n && none(begin)) begin += lanes;
+  while (begin < n && !keep[begin]) ++begin;
+  end = n;
+  while (end >= begin + lanes && none(end - lanes)) end -= lanes;
+  while (end > begin && !keep[end - 1]) --end;
+}
+
+// Masked softmax: a row with its masked-out entries -inf, written into y, is an ordinary softmax
+// row there (softmax in place: every pass reads what it overwrites first), whose -inf entries come
+// out exactly +0. A row that is special after the masking (a kept NaN or +inf, or nothing kept)
+// goes to special.hpp with the keep mask and the original row (x may be y: its kept entries are
+// still there), so that masked positions are +0 there too.
+// Short rows (n <= kGroupMaxRowOut) are masked into y a block at a time and go through softmax's
+// groups. A longer row is only its span from the first kept entry to the last, the rest +0: a
+// causal or padding mask keeps a prefix, whose masked rest then costs no terms.
 void MaskedSoftmaxRows(const float* x, const std::uint8_t* keep, float* y, std::size_t rows, std::size_t n,
                        float* lo) {
-  // About 16 KiB of rows, still in L1 when softmax reads them back; whole groups of 8 rows.
-  constexpr std::size_t kBlockElements = 4096;
-  std::size_t block = std::max<std::size_t>(1, kBlockElements / n);
-  if (block >= 8) block -= block % 8;
-  for (std::size_t r0 = 0; r0 < rows; r0 += block) {
-    const std::size_t count = std::min(block, rows - r0);
-    float* out = y + r0 * n;
-    MaskInto(x + r0 * n, keep + r0 * n, out, count * n);
-    SoftmaxEachRow(out, out, count, n, lo, [&](std::size_t r, const float*) {
-      const std::size_t at = (r0 + r) * n;
-      softmax_special(scan_row(x + at, n, keep + at), x + at, y + at, n, keep + at);
-    });
+  const auto special = [&](std::size_t r) {
+    const std::size_t at = r * n;
+    softmax_special(scan_row(x + at, n, keep + at), x + at, y + at, n, keep + at);
+  };
+  if (n <= kGroupMaxRowOut) {
+    // About 16 KiB of rows, still in L1 when softmax reads them back; whole groups of 8 rows.
+    constexpr std::size_t kBlockElements = 4096;
+    std::size_t block = std::max<std::size_t>(1, kBlockElements / n);
+    if (block >= 8) block -= block % 8;
+    for (std::size_t r0 = 0; r0 < rows; r0 += block) {
+      const std::size_t count = std::min(block, rows - r0);
+      float* out = y + r0 * n;
+      MaskInto(x + r0 * n, keep + r0 * n, out, count * n);
+      SoftmaxEachRow(out, out, count, n, lo, [&](std::size_t r, const float*) { special(r0 + r); });
+    }
+    return;
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::size_t begin, end;
+    KeptSpan(keep + r * n, n, begin, end);
+    float* out = y + r * n;
+    if (begin == end) {
+      special(r);  // nothing kept
+      continue;
+    }
+    MaskInto(x + r * n + begin, keep + r * n + begin, out + begin, end - begin);
+    SoftmaxEachRow(out + begin, out + begin, 1, end - begin, lo, [&](std::size_t, const float*) { special(r); });
+    std::fill(out, out + begin, 0.0f);
+    std::fill(out + end, out + n, 0.0f);
   }
 }
 

@@ -477,11 +477,16 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
           EXPECT_EQ(bits(y), bits(batch)) << function_name(f) << " in place, n=" << n;
         }
       }
-      // Masked: a pattern that leaves rows 0 and 2 whole, masks all of row 4 and a fifth of the rest.
+      // Masked: a pattern that leaves rows 0 and 2 whole, masks all of row 4, keeps a prefix of rows
+      // 7 and 8 (causal and padding masks), a span inside row 9, only the last entry of row 11, and
+      // four fifths of the rest.
       std::vector<std::uint8_t> keep(rows * n);
       for (std::size_t i = 0; i < keep.size(); ++i) {
-        const std::size_t r = i / n;
+        const std::size_t r = i / n, j = i % n;
         keep[i] = r == 0 || r == 2 || (r != 4 && (i * 7 + r) % 5 != 0);
+        if (r == 7 || r == 8) keep[i] = j <= (r * 5) % n;
+        if (r == 9) keep[i] = j >= n / 3 && j < n - n / 4;
+        if (r == 11) keep[i] = j == n - 1;
       }
       const std::vector<float> batch = run_rows(builtin("simd"), Function::masked_softmax, x, {}, rows, n, keep);
       for (std::size_t r = 0; r < rows; ++r) {
@@ -499,6 +504,50 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
       ASSERT_EQ(builtin("simd").f32.masked_softmax(y.data(), keep.data(), y.data(), rows, n), SOFTCERT_OK);
       EXPECT_EQ(bits(y), bits(batch)) << "masked_softmax in place, n=" << n;
     }
+  });
+}
+
+// A masked row of n > 64 is computed over its span from the first kept entry to the last (the
+// rest is +0 without its terms): with every entry of the span kept, the span's softmax bit for
+// bit; with masked entries inside it too, within 1 ULP of the oracle.
+TEST(Simd, MaskedRowsAreTheirKeptSpans) {
+  std::mt19937_64 rng(31);
+  std::normal_distribution<float> g(0, 5);
+  std::vector<Case<float>> cases;
+  for (std::size_t n : {65, 100, 129, 1000, 4099}) {
+    for (std::size_t i = 0; i < 12; ++i) {
+      Case<float> c;
+      c.function = Function::masked_softmax;
+      c.x.resize(n);
+      for (float& v : c.x) v = g(rng);
+      const std::size_t begin = i % 3 == 0 ? 0 : rng() % n, end = begin + 1 + rng() % (n - begin);
+      c.keep.assign(n, 0);
+      std::fill(c.keep.begin() + begin, c.keep.begin() + end, 1);
+      if (i % 2 && begin > 0) c.x[0] = nan;  // masked: no effect
+      if (i % 2 && end < n) c.x[n - 1] = inf;
+      if (i % 4 == 1) c.keep[begin + (end - begin) / 2] = 0;   // a masked entry inside the span
+      fill_exact(c);
+      cases.push_back(c);
+    }
+  }
+  for_each_target([&](const std::string&) {
+    for (const Case<float>& c : cases) {
+      const std::size_t n = c.x.size();
+      const std::size_t begin = std::find(c.keep.begin(), c.keep.end(), 1) - c.keep.begin();
+      const std::size_t end = n - (std::find(c.keep.rbegin(), c.keep.rend(), 1) - c.keep.rbegin());
+      if (std::count(c.keep.begin() + begin, c.keep.begin() + end, 0) > 0) continue;
+      const std::vector<float> span(c.x.begin() + begin, c.x.begin() + end);
+      std::vector<float> want(n, 0.0f);
+      const std::vector<float> soft = run_rows(builtin("simd"), Function::softmax, span, 1, span.size());
+      std::copy(soft.begin(), soft.end(), want.begin() + begin);
+      std::vector<float> got;
+      ASSERT_EQ(run(builtin("simd"), c, got), SOFTCERT_OK);
+      EXPECT_EQ(bits(got), bits(want)) << "n=" << n << " span " << begin << ".." << end;
+    }
+    const Agreement a = measure<float>(builtin("simd"), cases, bound_model_for("simd"));
+    EXPECT_EQ(a.declined, 0u);
+    EXPECT_EQ(a.over_bound, 0u) << a.worst;
+    EXPECT_LE(a.max_ulp, 1.0) << a.worst;
   });
 }
 
