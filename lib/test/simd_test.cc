@@ -461,6 +461,8 @@ TEST(Simd, ABatchComputesWhatEachRowComputesAlone) {
       x[12 * n] = nan;
       x[5 * n + n - 1] = -inf, x[6 * n] = -inf, x[6 * n + n / 2] = -inf;  // -inf entries (a masked logit)
       x[17 * n + n / 3] = -inf;
+      for (std::size_t i = n - n / 3; i < n; ++i) x[13 * n + i] = -inf;  // a causal mask's -inf tail
+      for (std::size_t i = 0; i < n / 4; ++i) x[14 * n + i] = -inf;       // and a leading run
       for (Function f : {Function::softmax, Function::log_softmax, Function::logsumexp, Function::cross_entropy,
                          Function::cross_entropy_grad}) {
         const std::vector<float> batch = run_rows(builtin("simd"), f, x, rows, n);
