@@ -957,6 +957,14 @@ HWY_INLINE double RowLogSumInOrder(const float* z, std::size_t n, float max) {
   return hn::GetLane(LogSumOfRest(dd, hn::Set(dd, rest), hn::Set(dd, double(ties)), factor));
 }
 
+// group(r, cols, max, taken, std::true_type()) out of line: groups with -inf entries are the rarer
+// kind, and with their copy of the group's code inline GCC compiled the common one into more
+// instructions (callgrind: softmax groups of n = 32 and 64, +0.4 to +0.5 per element).
+template <class Group, class V, class M>
+HWY_NOINLINE void MaskedGroup(Group& group, std::size_t r, float* cols, V max, M taken) {
+  group(r, cols, max, taken, std::true_type());
+}
+
 // Runs the rows [0, rows) of x (n <= kGroupMaxN) G at a time: group(r, cols, max, taken, mask) for
 // rows [r, r + G) loaded as columns into cols (max: each row's), computing those in `taken` (see
 // LoadGroup; mask: std::true_type where some of them has -inf entries); one(i) for each other row
@@ -982,7 +990,11 @@ HWY_INLINE void InGroups(const float* x, float* y, std::size_t rows, std::size_t
     hn::Vec<GroupTag> max;
     bool neg_inf;
     const auto taken = LoadGroup(df, x + r * n, n, cols, max, depth, neg_inf);
-    if (!hn::AllFalse(df, taken)) WithMask(neg_inf, [&](auto mask) { group(r, cols, max, taken, mask); });
+    if (neg_inf) {
+      MaskedGroup(group, r, cols, max, taken);
+    } else if (!hn::AllFalse(df, taken)) {
+      group(r, cols, max, taken, std::false_type());
+    }
     if (hn::AllTrue(df, taken)) continue;
     const unsigned bits = LaneBits(df, taken);
     for (std::size_t i = 0; i < G; ++i) {
