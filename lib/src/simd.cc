@@ -178,6 +178,7 @@ HWY_INLINE void Shifted(D d, const float* z, float* y, std::size_t begin, std::s
   const hn::Rebind<float, D> df;
   const std::size_t lanes = hn::Lanes(d);
   const auto vm = hn::Set(d, m), vl = hn::Set(d, l);
+  SOFTCERT_UNROLL2
   for (std::size_t i = begin; i < end; i += lanes) {
     const auto shift = hn::Sub(hn::PromoteTo(d, hn::LoadU(df, z + i)), vm);
     StoreRounded(d, hn::Sub(shift, vl), y + i);
@@ -503,6 +504,7 @@ HWY_INLINE void TermSum(DF df, const TermLanes<DF>& e, const float* z, std::size
     const std::size_t stop = std::min(end, i + kBlock * lanes);
     auto a0 = hn::Zero(dd), a1 = a0;
     VF err = zero, top = zero;
+    SOFTCERT_UNROLL2
     for (; i + lanes <= stop; i += lanes) step(std::false_type(), i, lanes, a0, a1, err, top);
     if (i < stop) {
       step(std::true_type(), i, stop - i, a0, a1, err, top);
@@ -577,6 +579,7 @@ HWY_INLINE void TermNormalise(DF df, const TermLanes<DF>& e, const float* z, con
     else hn::StoreU(out, df, y + i);
   };
   std::size_t i = 0;
+  SOFTCERT_UNROLL2
   for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
   if (i < n) step(std::true_type(), i, n - i);
 }
@@ -1393,6 +1396,7 @@ void SigmoidN(const float* x, float* y, std::size_t count) {
   const hn::ScalableTag<double> d;
   const hn::CappedTag<double, 1> d1;
   const std::size_t body = count - count % hn::Lanes(d);
+  SOFTCERT_UNROLL2
   for (std::size_t i = 0; i < body; i += hn::Lanes(d)) SigmoidLanes(d, x + i, y + i);
   for (std::size_t i = body; i < count; ++i) SigmoidLanes(d1, x + i, y + i);
 }

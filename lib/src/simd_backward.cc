@@ -197,6 +197,7 @@ HWY_INLINE bool Gradient(const float* y, const float* dy, float* dx, std::size_t
     else if constexpr (kStore) hn::StoreU(hn::DemoteTo(df, v), df, dx + i);
   };
   std::size_t i = 0;
+  SOFTCERT_UNROLL2
   for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
   if (i < n) step(std::true_type(), i, n - i);
   const double threshold = kMargin<float> * (dot.error + 2 * kU * std::fabs(dot.lo));
@@ -236,6 +237,7 @@ HWY_INLINE bool Gradient(const double* y, const double* dy, double* dx, std::siz
     else if constexpr (kStore) hn::StoreU(out, d, dx + i);
   };
   std::size_t i = 0;
+  SOFTCERT_UNROLL2
   for (; i + lanes <= n; i += lanes) step(std::false_type(), i, lanes);
   if (i < n) step(std::true_type(), i, n - i);
   const double threshold = kMargin<double> * (dot.error + 2 * kU * std::fabs(dot.lo));

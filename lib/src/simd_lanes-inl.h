@@ -2,7 +2,7 @@
 //   - the last, partial vector of a row, through a buffer of whole lanes, since Highway 1.0's
 //     MaskedLoad and BlendedStore may touch every lane's bytes on some targets;
 //   - the error-free transformations in lanes: TwoSum, Fast2Sum, the exact error of a product;
-//   - SOFTCERT_INLINE_LAMBDA.
+//   - SOFTCERT_INLINE_LAMBDA and SOFTCERT_UNROLL2.
 // Highway's "-inl.h" convention: each file's foreach_target pass includes it once per target.
 #if defined(SOFTCERT_LIB_SIMD_LANES_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SOFTCERT_LIB_SIMD_LANES_INL_H_
@@ -25,6 +25,19 @@
 #define SOFTCERT_INLINE_LAMBDA __attribute__((always_inline))
 #else
 #define SOFTCERT_INLINE_LAMBDA
+#endif
+#endif
+
+// Before a loop of one vector per step whose step is short (passes 2 and 3, sigmoid, the
+// gradient's pass 2): two steps per iteration, the same operations in the same order. The loop's
+// own increment, compare and branch were 3 of pass 2's 36 instructions per vector; unrolled,
+// softmax runs 4% fewer instructions per element and log_softmax 9% (callgrind). GCC only, as
+// above: clang unrolls such loops itself.
+#ifndef SOFTCERT_UNROLL2
+#if defined(__GNUC__) && !defined(__clang__)
+#define SOFTCERT_UNROLL2 _Pragma("GCC unroll 2")
+#else
+#define SOFTCERT_UNROLL2
 #endif
 #endif
 
