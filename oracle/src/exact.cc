@@ -126,7 +126,7 @@ Interval plus_log1p(const Real& a, int sign, const Interval& x, bool x_positive,
     const long e = mpfr_get_exp(raw_a);
     const long g = std::min<long>(e - static_cast<long>(mpfr_min_prec(raw_a)),
                                   e - f.digits - 2);
-    if (mpfr_cmp_si_2exp(&l.backend().data()->right, 1, g - 64) < 0) {
+    if (mpfr_cmp_si_2exp(&l.data()->right, 1, g - 64) < 0) {
       Real substitute;
       mpfr_set_prec(substitute.backend().data(), 2);
       mpfr_set_ui_2exp(substitute.backend().data(), 1, g - 64, MPFR_RNDN);  // exact: a power of two
@@ -488,13 +488,13 @@ std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std:
       for (std::size_t c = 0; c < dv; ++c) {
         if (known[c]) continue;
         const Scaled num = *scaled_sum(bits, scale, [&](std::size_t g) { return groups[g].value_sum[c]; });
-        if (mpfi_has_zero(num.sum.backend().data()) > 0) {
+        if (mpfi_has_zero(num.sum.data()) > 0) {
           o[c] = num.factor * num.sum / den;  // the sign is not decided yet: more precision
           continue;
         }
         // Where the factor underflows MPFR's range the magnitude is [+0, tiny]: keep the sign.
         const Interval magnitude = num.factor * abs(num.sum) / den;
-        o[c] = mpfi_is_strictly_neg(num.sum.backend().data()) > 0 ? Interval(-magnitude) : magnitude;
+        o[c] = mpfi_is_strictly_neg(num.sum.data()) > 0 ? Interval(-magnitude) : magnitude;
         if (mp::decide<T>(o[c], format_of<T>())) continue;
         // Undecided: if o_c straddles the one rounding boundary B between two adjacent floats,
         // decide the side of B exactly (N_c - B·D = Σ_g exp(..)(V_g - B·K_g)) and replace o_c by
@@ -510,8 +510,8 @@ std::vector<Exact<T>> attention(std::span<const T> q, std::span<const T> k, std:
         });
         if (!side) {  // exactly on the boundary: the point decides (ties to even)
           o[c] = mp::enclose(boundary, bits);
-        } else if (mpfi_has_zero(side->sum.backend().data()) <= 0) {
-          const double step = mpfi_is_strictly_pos(side->sum.backend().data()) > 0 ? std::ldexp(1.0, -int(bits)) : -std::ldexp(1.0, -int(bits));
+        } else if (mpfi_has_zero(side->sum.data()) <= 0) {
+          const double step = mpfi_is_strictly_pos(side->sum.data()) > 0 ? std::ldexp(1.0, -int(bits)) : -std::ldexp(1.0, -int(bits));
           o[c] = mp::enclose(boundary, bits + 8) * (1 + mp::enclose(step, bits + 8));
         }
       }

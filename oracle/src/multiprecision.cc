@@ -65,16 +65,14 @@ Real exact_product(const Real& a, const Real& b) {
 }
 
 Interval enclose(const Real& r, unsigned bits) {
-  Interval i;
-  mpfi_set_prec(i.backend().data(), bits);
-  mpfi_set_fr(i.backend().data(), raw(r));  // rounds outward when r has more bits
+  Interval i(bits);
+  mpfi_set_fr(i.data(), raw(r));  // rounds outward when r has more bits
   return i;
 }
 
 Interval enclose(double x, unsigned bits) {
-  Interval i;
-  mpfi_set_prec(i.backend().data(), bits);
-  mpfi_set_d(i.backend().data(), x);
+  Interval i(bits);
+  mpfi_set_d(i.data(), x);
   return i;
 }
 
@@ -134,7 +132,7 @@ bool representable(mpfr_srcptr x, T rounded) {
 
 template <typename T>
 std::optional<Exact<T>> decide(const Interval& v, const FloatFormat& f) {
-  mpfi_srcptr iv = v.backend().data();
+  mpfi_srcptr iv = v.data();
   if (mpfi_nan_p(iv)) throw std::runtime_error("oracle: NaN enclosure (an unhandled special value)");
   const T low = static_cast<T>(round_to(&iv->left, f));
   const T high = static_cast<T>(round_to(&iv->right, f));

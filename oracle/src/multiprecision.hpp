@@ -13,7 +13,6 @@
 #include <mpfi.h>
 #include <mpfr.h>
 
-#include <boost/multiprecision/mpfi.hpp>
 #include <boost/multiprecision/mpfr.hpp>
 #include <cstddef>
 #include <limits>
@@ -26,11 +25,103 @@
 namespace softcert::oracle::mp {
 
 namespace bm = boost::multiprecision;
-// Expression templates off: every result is a concrete value whose precision we control. With
-// variable precision, Boost gives a result the precision of its operands, so an Interval made at
-// the working precision keeps it through every operation.
+// Expression templates off: every result is a concrete value. Real is only ever given its
+// precision explicitly (exact(), with_precision() in multiprecision.cc) or by moving a result in.
 using Real = bm::number<bm::mpfr_float_backend<0>, bm::et_off>;
-using Interval = bm::number<bm::mpfi_float_backend<0>, bm::et_off>;
+
+// An MPFI interval with the arithmetic the oracle needs; every result takes the larger of its
+// operands' precisions, so an Interval made at the working precision keeps it throughout.
+// Not Boost's mpfi_float: Boost before 1.77 (Debian 12 has 1.74) keeps the default precision of
+// its variable-precision numbers in one static shared by every thread, and each operation sets it
+// to its operands' precision while it runs (scoped_default_precision), making its temporaries and
+// at times its result (maybe_promote_precision) at that default. Two certifier threads at
+// different working precisions then computed at each other's: the enclosures still held (MPFI
+// rounds outward) but widened, so the Ziv loop retried for nothing. An f64 large_n task took 16 s
+// instead of 0.7 while the other thread decided f16 outputs at 42 bits, and reported errors moved
+// in their last digits from run to run (boostorg/multiprecision#211, fixed in 1.77 by #318).
+class Interval {
+ public:
+  Interval() { mpfi_init2(v_, MPFR_PREC_MIN); }  // a placeholder: assign before use
+  explicit Interval(mpfr_prec_t bits) { mpfi_init2(v_, bits); }
+  Interval(const Interval& o) {
+    mpfi_init2(v_, mpfi_get_prec(o.v_));
+    mpfi_set(v_, o.v_);
+  }
+  Interval(Interval&& o) noexcept {
+    mpfi_init2(v_, MPFR_PREC_MIN);
+    mpfi_swap(v_, o.v_);
+  }
+  Interval& operator=(const Interval& o) {
+    if (this != &o) {
+      mpfi_set_prec(v_, mpfi_get_prec(o.v_));
+      mpfi_set(v_, o.v_);
+    }
+    return *this;
+  }
+  Interval& operator=(Interval&& o) noexcept {
+    mpfi_swap(v_, o.v_);
+    return *this;
+  }
+  ~Interval() { mpfi_clear(v_); }
+
+  mpfi_ptr data() { return v_; }
+  mpfi_srcptr data() const { return v_; }
+  mpfr_prec_t precision() const { return mpfi_get_prec(v_); }
+
+  Interval& operator+=(const Interval& o) { return apply(o, mpfi_add); }
+  Interval& operator-=(const Interval& o) { return apply(o, mpfi_sub); }
+  Interval& operator*=(const Interval& o) { return apply(o, mpfi_mul); }
+  Interval& operator/=(const Interval& o) { return apply(o, mpfi_div); }
+
+ private:
+  Interval& apply(const Interval& o, int (*op)(mpfi_ptr, mpfi_srcptr, mpfi_srcptr)) {
+    if (o.precision() > precision()) mpfi_round_prec(v_, o.precision());  // exact: more bits
+    op(v_, v_, o.v_);
+    return *this;
+  }
+  mpfi_t v_;
+};
+
+inline Interval operator+(Interval a, const Interval& b) { return a += b; }
+inline Interval operator-(Interval a, const Interval& b) { return a -= b; }
+inline Interval operator*(Interval a, const Interval& b) { return a *= b; }
+inline Interval operator/(Interval a, const Interval& b) { return a /= b; }
+inline Interval operator+(long k, const Interval& a) {
+  Interval r(a.precision());
+  mpfi_add_si(r.data(), a.data(), k);
+  return r;
+}
+inline Interval operator-(const Interval& a) {
+  Interval r(a.precision());
+  mpfi_neg(r.data(), a.data());
+  return r;
+}
+
+// f(a) at a's precision, for MPFI's one-argument functions.
+inline Interval apply(const Interval& a, int (*f)(mpfi_ptr, mpfi_srcptr)) {
+  Interval r(a.precision());
+  f(r.data(), a.data());
+  return r;
+}
+inline Interval exp(const Interval& a) { return apply(a, mpfi_exp); }
+inline Interval log(const Interval& a) { return apply(a, mpfi_log); }
+inline Interval log1p(const Interval& a) { return apply(a, mpfi_log1p); }
+inline Interval sqrt(const Interval& a) { return apply(a, mpfi_sqrt); }
+inline Interval abs(const Interval& a) { return apply(a, mpfi_abs); }
+
+// The ends of a, exactly (at a's precision).
+inline Real lower(const Interval& a) {
+  Real r;
+  mpfr_set_prec(r.backend().data(), a.precision());
+  mpfi_get_left(r.backend().data(), a.data());
+  return r;
+}
+inline Real upper(const Interval& a) {
+  Real r;
+  mpfr_set_prec(r.backend().data(), a.precision());
+  mpfi_get_right(r.backend().data(), a.data());
+  return r;
+}
 
 inline constexpr unsigned kMaxPrecisionBits = 1u << 16;
 

@@ -2,11 +2,13 @@
 // edges of the format (subnormals, overflow), ULP arithmetic, and that the bounds bound.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "softcert/bounds.hpp"
@@ -303,6 +305,42 @@ TEST(ReducedFormats, EntriesMustBeValuesOfTheFormat) {
   EXPECT_THROW(softmax(floats({0x1p-25f, 0}), kBinary16), std::invalid_argument);  // below 2^-24
   EXPECT_THROW(log_softmax(floats({0x1p-134f}), kBFloat16), std::invalid_argument);
   EXPECT_NO_THROW(softmax(floats({0x1p-24f, 65504.0f, -0.0f}), kBinary16));
+}
+
+// The certifier runs the oracle on several threads at once, each at its own working precision
+// (f16 rows start at 42 bits, f64 rows at 126). Boost 1.74's mpfi_float shared one default
+// precision between threads, so a thread deciding f16 outputs made another's f64 temporaries at
+// 42 bits: its enclosures widened, its Ziv loop retried (an f64 large_n row took 16 s instead of
+// 0.7) and its outputs' hi and lo moved from run to run. An f64 row decided while another thread
+// decides f16 rows must come out as it does alone, with as many retries.
+TEST(Threads, AnotherThreadsWorkingPrecisionDoesNotReachThisOnes) {
+  std::vector<double> z(300);
+  for (std::size_t i = 0; i < z.size(); ++i) z[i] = std::sin(0.7 * static_cast<double>(i)) * 4;
+  const ZivStats before = ziv_stats();
+  const std::vector<Exact<double>> alone = softmax<double>(z);
+  const std::uint64_t retries_alone = ziv_stats().retries - before.retries;
+
+  std::atomic<bool> stop{false};
+  std::thread f16([&] {
+    std::vector<float> row(64);
+    for (std::size_t k = 0; !stop; ++k) {
+      for (std::size_t i = 0; i < row.size(); ++i) row[i] = static_cast<float>((i * 7 + k) % 23) * 0.25f;
+      (void)softmax(row, kBinary16);
+    }
+    release_thread_caches();
+  });
+  for (int repeat = 0; repeat < 10; ++repeat) {
+    const ZivStats start = ziv_stats();
+    const std::vector<Exact<double>> now = softmax<double>(z);
+    EXPECT_EQ(ziv_stats().retries - start.retries, retries_alone);
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      ASSERT_EQ(now[i].value, alone[i].value) << "entry " << i;
+      ASSERT_EQ(now[i].hi, alone[i].hi) << "entry " << i;
+      ASSERT_EQ(now[i].lo, alone[i].lo) << "entry " << i;
+    }
+  }
+  stop = true;
+  f16.join();
 }
 
 }  // namespace
