@@ -504,6 +504,10 @@ void add(std::string_view function, std::string_view impl, Kind /*kind*/, const 
 }
 
 void register_all() {
+  // SOFTCERT_BENCH_ITERATIONS=k: every benchmark runs one loop of exactly k iterations, no
+  // estimation runs: what bench/instructions.py counts under callgrind, one loop per benchmark.
+  long iterations = 0;
+  if (const char* env = std::getenv("SOFTCERT_BENCH_ITERATIONS")) iterations = std::atol(env);
   // Dtype, case, then function (limits first), then n: every implementation of one problem runs
   // next to the others, so a change of machine load between problems shifts them all alike; all
   // f32 benchmarks come first, in the order they had before f64 was added.
@@ -525,7 +529,8 @@ void register_all() {
       if (f && shape.dtype == Dtype::f64) poison<double>(*f, shape);
       run(state);
     };
-    benchmark::RegisterBenchmark(name.c_str(), std::move(poisoned))->UseRealTime()->Unit(benchmark::kMillisecond);
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), std::move(poisoned))->UseRealTime()->Unit(benchmark::kMillisecond);
+    if (iterations > 0) b->Iterations(iterations);
   }
   pending().clear();
 }
