@@ -25,8 +25,9 @@
 namespace softcert::oracle::mp {
 
 namespace bm = boost::multiprecision;
-// Expression templates off: every result is a concrete value. Real is only ever given its
-// precision explicitly (exact(), with_precision() in multiprecision.cc) or by moving a result in.
+// Expression templates off: every result is a concrete value. A Real gets its precision
+// explicitly (exact(), with_precision() in multiprecision.cc) or from the Real it is copied or
+// moved from, never from Boost's shared default (see Interval).
 using Real = bm::number<bm::mpfr_float_backend<0>, bm::et_off>;
 
 // An MPFI interval with the arithmetic the oracle needs; every result takes the larger of its
