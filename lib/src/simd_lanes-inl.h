@@ -16,27 +16,21 @@
 
 #include <hwy/highway.h>
 
-// For a lambda GCC would keep out of line: a loop's step (a call per vector, its vectors passed
-// through memory) or EachLogSum's group (about 500 more instructions per group of cross_entropy at
-// n = 128 without it, callgrind). GCC only: clang inlines them itself, and forced, under ASan
-// (the fuzz build), took simd.cc from about 4 minutes of compile time to more than 14.
+// SOFTCERT_INLINE_LAMBDA: for a lambda GCC would keep out of line: a loop's step (a call per
+// vector, its vectors passed through memory) or EachLogSum's group (about 500 more instructions
+// per group of cross_entropy at n = 128 without it, callgrind).
+// SOFTCERT_UNROLL2: before a loop of one vector per step whose step is short (passes 2 and 3,
+// sigmoid, the gradient's pass 2): two steps per iteration, the same operations in the same
+// order. The loop's own increment, compare and branch were 3 of pass 2's 36 instructions per
+// vector; unrolled, softmax runs 4% fewer instructions per element and log_softmax 9% (callgrind).
+// Both GCC only: clang inlines and unrolls these itself, and forced inlining under ASan (the fuzz
+// build) took simd.cc from about 4 minutes of compile time to more than 14.
 #ifndef SOFTCERT_INLINE_LAMBDA
 #if defined(__GNUC__) && !defined(__clang__)
 #define SOFTCERT_INLINE_LAMBDA __attribute__((always_inline))
-#else
-#define SOFTCERT_INLINE_LAMBDA
-#endif
-#endif
-
-// Before a loop of one vector per step whose step is short (passes 2 and 3, sigmoid, the
-// gradient's pass 2): two steps per iteration, the same operations in the same order. The loop's
-// own increment, compare and branch were 3 of pass 2's 36 instructions per vector; unrolled,
-// softmax runs 4% fewer instructions per element and log_softmax 9% (callgrind). GCC only, as
-// above: clang unrolls such loops itself.
-#ifndef SOFTCERT_UNROLL2
-#if defined(__GNUC__) && !defined(__clang__)
 #define SOFTCERT_UNROLL2 _Pragma("GCC unroll 2")
 #else
+#define SOFTCERT_INLINE_LAMBDA
 #define SOFTCERT_UNROLL2
 #endif
 #endif
